@@ -1,0 +1,44 @@
+# Set-up and everyday commands. Only Python 3.11 and make are needed on the machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+
+.PHONY: setup run test lint ui sample clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Run the nightly job once on the bundled sample data into the embedded DuckDB warehouse.
+run: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.run_sample
+
+## Everything CI checks: lint, layer contract, types, tests.
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy sources warehouse expectations assets pipelines
+
+## Open the Dagster UI on http://127.0.0.1:3000 (asset graph, checks, runs).
+ui: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## Regenerate the bundled sample data (deterministic).
+sample: $(STAMP)
+	$(BIN)/python -m data.generate_sample
+
+clean:
+	rm -rf $(VENV) $(DAGSTER_HOME) out

@@ -1,0 +1,407 @@
+"""Reading delivered files the way Dutch exports are written.
+
+Encodings (UTF-8 with or without BOM, cp1252), `;`/`,`/tab separators, decimal comma with a
+thousands dot, `€` in amounts, dates as dd-mm-jjjj, and free-form addresses. Every parser takes the
+file name and the source row numbers so the first bad cell is reported exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sources.errors import SchemaDrift, SchemaError, SourceError
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+
+ENCODINGS = ("utf-8-sig", "cp1252")
+SEPARATORS = (";", ",", "\t", "|")
+DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x", "wel"}
+FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", "niet", "geen"}
+MAX_TEXT_BYTES = 512 * 1024 * 1024
+
+
+def normalise_header(name: object) -> str:
+    """Header comparison ignores case, surrounding blanks, BOMs and runs of blanks/underscores."""
+    text = str(name).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s_]+", " ", text)
+
+
+def decode_bytes(raw: bytes, file: str | Path) -> str:
+    """UTF-8 (with or without BOM) first, then cp1252; anything else is refused."""
+    if b"\x00" in raw[:4096]:
+        raise SourceError(file, "bestand is binair of UTF-16; lever het aan als UTF-8 of Windows-1252 tekst")
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SourceError(file, "tekstcodering niet herkend", expected="UTF-8 of Windows-1252 (cp1252)")
+
+
+def detect_separator(header_line: str, file: str | Path) -> str:
+    counts = {sep: header_line.count(sep) for sep in SEPARATORS}
+    best = max(counts, key=lambda s: counts[s])
+    if counts[best] == 0:
+        raise SchemaError(
+            file,
+            "geen scheidingsteken gevonden in de kopregel",
+            row=1,
+            value=header_line[:80],
+            expected="kolommen gescheiden door ';', ',' of tab",
+        )
+    return best
+
+
+def read_delimited(
+    path: str | Path,
+    *,
+    skip_lines: int = 0,
+    separator: str | None = None,
+    display_name: str | None = None,
+) -> pd.DataFrame:
+    """Read a delimited text file as strings, with `_source_file` and `_source_row` columns.
+
+    `skip_lines` are preamble lines before the header. The returned row numbers count them.
+    """
+    path = Path(path)
+    name = display_name or path.name
+    if not path.exists():
+        raise SourceError(name, "bestand niet gevonden")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise SourceError(name, "bestand is te groot om als tabel in te lezen", expected="< 512 MB")
+    text = decode_bytes(path.read_bytes(), name)
+    return parse_delimited_text(text, name, skip_lines=skip_lines, separator=separator)
+
+
+def parse_delimited_text(
+    text: str, name: str, *, skip_lines: int = 0, separator: str | None = None
+) -> pd.DataFrame:
+    lines = text.splitlines()
+    if len(lines) <= skip_lines or not lines[skip_lines].strip():
+        raise SchemaError(name, "bestand is leeg of heeft geen kopregel", row=skip_lines + 1)
+    header_line = lines[skip_lines]
+    sep = separator or detect_separator(header_line, name)
+    body = "\n".join(lines[skip_lines:])
+    reader = csv.reader(io.StringIO(body), delimiter=sep, quotechar='"')
+    rows = list(reader)
+    header = [h.replace("\ufeff", "").strip() for h in rows[0]]
+    _check_header(header, name, header_row=skip_lines + 1)
+    records: list[list[str]] = []
+    row_numbers: list[int] = []
+    for offset, row in enumerate(rows[1:], start=skip_lines + 2):
+        if not row or all(not cell.strip() for cell in row):
+            continue  # blank lines are not records
+        if len(row) != len(header):
+            raise SourceError(
+                name,
+                f"rij heeft {len(row)} velden, de kopregel {len(header)}",
+                row=offset,
+                expected=f"{len(header)} velden gescheiden door {sep!r}",
+            )
+        records.append([cell.strip() for cell in row])
+        row_numbers.append(offset)
+    frame = pd.DataFrame(records, columns=header, dtype="str")
+    frame = frame.replace("", np.nan)
+    frame[SOURCE_FILE] = name
+    frame[SOURCE_ROW] = pd.array(row_numbers, dtype="Int64")
+    return frame
+
+
+def read_xlsx(path: str | Path, *, sheet: str | None = None, display_name: str | None = None) -> pd.DataFrame:
+    """Read the first (or named) sheet as strings; formulas give their cached values, never run."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    name = display_name or path.name
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a broken zip/xml
+        raise SourceError(name, f"geen leesbaar XLSX-bestand ({type(exc).__name__}: {exc})") from exc
+    try:
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        rows = list(worksheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    if not rows or all(cell is None for cell in rows[0]):
+        raise SchemaError(name, "werkblad is leeg of heeft geen kopregel", row=1)
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    _check_header(header, name, header_row=1)
+    records: list[list[object]] = []
+    row_numbers: list[int] = []
+    for offset, row in enumerate(rows[1:], start=2):
+        cells = list(row[: len(header)]) + [None] * max(0, len(header) - len(row))
+        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
+            continue
+        records.append([_xlsx_cell_text(cell) for cell in cells])
+        row_numbers.append(offset)
+    frame = pd.DataFrame(records, columns=header, dtype="str")
+    frame[SOURCE_FILE] = name
+    frame[SOURCE_ROW] = pd.array(row_numbers, dtype="Int64")
+    return frame
+
+
+def _xlsx_cell_text(cell: object) -> str | None:
+    """Excel cells become the text the parsers expect; dates as ISO, whole floats without '.0'."""
+    if cell is None:
+        return None
+    if hasattr(cell, "strftime"):
+        return cell.strftime("%Y-%m-%d")  # type: ignore[union-attr]
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, float):
+        return repr(cell)
+    text = str(cell).strip()
+    return text or None
+
+
+def _check_header(header: Sequence[str], name: str, *, header_row: int) -> None:
+    if not any(header):
+        raise SchemaError(name, "kopregel is leeg", row=header_row)
+    seen: dict[str, str] = {}
+    for column in header:
+        if not column:
+            raise SchemaError(name, "kopregel bevat een kolom zonder naam", row=header_row)
+        key = normalise_header(column)
+        if key in seen:
+            raise SchemaError(name, "kolomnaam komt twee keer voor in de kopregel", row=header_row, column=column)
+        seen[key] = column
+
+
+def map_columns(
+    frame: pd.DataFrame,
+    aliases: Mapping[str, str | Sequence[str]],
+    *,
+    required: Iterable[str],
+    file: str,
+    header_row: int = 1,
+) -> tuple[pd.DataFrame, SchemaDrift]:
+    """Rename delivered headers to contract names through an alias table (case-insensitive).
+
+    Missing required columns fail with the headers that were found; unknown columns are reported
+    as drift and dropped; a contract column found under a non-primary alias is reported as renamed.
+    """
+    by_normal = {normalise_header(c): c for c in frame.columns if not str(c).startswith("_source")}
+    renames: dict[str, str] = {}
+    drift = SchemaDrift()
+    for contract, names in aliases.items():
+        candidates = [names] if isinstance(names, str) else list(names)
+        for position, candidate in enumerate(candidates):
+            found = by_normal.get(normalise_header(candidate))
+            if found is not None and found not in renames:
+                renames[found] = contract
+                if position > 0:
+                    drift.renamed[contract] = found
+                break
+    present = set(renames.values())
+    missing_required = [c for c in required if c not in present]
+    if missing_required:
+        expected = "; ".join(
+            f"{c} (kop: {aliases[c] if isinstance(aliases[c], str) else ' / '.join(aliases[c])})"
+            for c in missing_required
+        )
+        raise SchemaError(
+            file,
+            f"verplichte kolom(men) ontbreken: {', '.join(missing_required)}",
+            row=header_row,
+            expected=expected + f"; gevonden: {', '.join(by_normal.values())}",
+        )
+    drift.missing_optional = [c for c in aliases if c not in present]
+    drift.unknown = [c for c in by_normal.values() if c not in renames]
+    kept = [*renames, SOURCE_FILE, SOURCE_ROW]
+    out = frame[[c for c in kept if c in frame.columns]].rename(columns=renames)
+    for contract in drift.missing_optional:
+        out[contract] = pd.Series(pd.NA, index=out.index, dtype="str")
+    return out, drift
+
+
+def _first_bad(mask: pd.Series, frame: pd.DataFrame, raw: pd.Series) -> tuple[int | None, object]:
+    index = mask[mask].index[0]
+    row = frame.at[index, SOURCE_ROW] if SOURCE_ROW in frame.columns else None
+    return (int(row) if row is not None and not pd.isna(row) else None), raw.at[index]
+
+
+_NUMBER_JUNK = re.compile(r"[€\s\u00a0]|EUR", re.IGNORECASE)
+
+
+def parse_number(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    file: str,
+    decimal: str = ",",
+    thousands: str | None = ".",
+    minimum: float | None = None,
+) -> pd.Series:
+    """Dutch amounts: '€ 1.234,56', '-12,5', '700'. Returns float64 with NaN for empty cells."""
+    raw = frame[column]
+    text = raw.astype("str").where(raw.notna(), None)
+    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True)
+    if thousands:
+        # Only strip a thousands mark that really groups digits, so '12.5' in a comma file is refused.
+        cleaned = cleaned.str.replace(rf"(?<=\d){re.escape(thousands)}(?=\d{{3}}(?:\D|$))", "", regex=True)
+    if decimal != ".":
+        cleaned = cleaned.str.replace(decimal, ".", regex=False)
+    cleaned = cleaned.replace("", None)
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    bad = numbers.isna() & raw.notna() & (raw.astype("str").str.strip() != "")
+    if bad.any():
+        row, value = _first_bad(bad, frame, raw)
+        sample = "1.234,56" if decimal == "," else "1,234.56"
+        raise SourceError(file, "geen geldig getal", row=row, column=column, value=value, expected=f"getal zoals {sample}")
+    numbers = numbers.astype("float64")
+    if minimum is not None:
+        low = numbers < minimum
+        if low.any():
+            row, value = _first_bad(low, frame, raw)
+            raise SourceError(file, "waarde is te laag", row=row, column=column, value=value, expected=f">= {minimum:g}")
+    return numbers
+
+
+def parse_integer(frame: pd.DataFrame, column: str, *, file: str, minimum: int | None = None) -> pd.Series:
+    numbers = parse_number(frame, column, file=file, decimal=",", thousands=".", minimum=minimum)
+    fractional = numbers.notna() & (numbers != numbers.round())
+    if fractional.any():
+        row, value = _first_bad(fractional, frame, frame[column])
+        raise SourceError(file, "geen geheel getal", row=row, column=column, value=value, expected="geheel getal")
+    return numbers.astype("Int64")
+
+
+def parse_date(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    file: str,
+    formats: Sequence[str] = DATE_FORMATS,
+) -> pd.Series:
+    """Dates in any of the accepted formats; per cell the first format that fits wins."""
+    raw = frame[column]
+    text = raw.astype("str").where(raw.notna(), None).str.strip()
+    result = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    todo = text.notna() & (text != "")
+    for fmt in formats:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        hit = parsed.notna()
+        result.loc[parsed.index[hit]] = parsed[hit].astype("datetime64[ns]")
+        todo.loc[parsed.index[hit]] = False
+    if todo.any():
+        row, value = _first_bad(todo, frame, raw)
+        raise SourceError(file, "geen geldige datum", row=row, column=column, value=value, expected="datum als dd-mm-jjjj")
+    return result.dt.normalize()
+
+
+def parse_bool(frame: pd.DataFrame, column: str, *, file: str) -> pd.Series:
+    raw = frame[column]
+    text = raw.astype("str").where(raw.notna(), None).str.strip().str.lower()
+    result = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    result[text.isin(TRUE_WORDS)] = True
+    result[text.isin(FALSE_WORDS)] = False
+    bad = text.notna() & (text != "") & result.isna()
+    if bad.any():
+        row, value = _first_bad(bad, frame, raw)
+        raise SourceError(file, "geen ja/nee-waarde", row=row, column=column, value=value, expected="ja/nee, J/N, 1/0")
+    return result
+
+
+def parse_code(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    file: str,
+    allowed: Iterable[str] | None = None,
+    values: Mapping[str, str] | None = None,
+    upper: bool = True,
+) -> pd.Series:
+    """Code columns: trimmed, optionally mapped (case-insensitive) and checked against a code list."""
+    raw = frame[column]
+    text = raw.astype("str").where(raw.notna(), None).str.strip()
+    if values:
+        lookup = {str(k).strip().lower(): v for k, v in values.items()}
+        mapped = text.str.lower().map(lookup)
+        text = mapped.where(mapped.notna(), text.str.upper() if upper else text)
+    elif upper:
+        text = text.str.upper()
+    text = text.replace("", None).astype("str")
+    if allowed is not None:
+        allowed_set = set(allowed)
+        bad = text.notna() & ~text.isin(allowed_set)
+        if bad.any():
+            row, value = _first_bad(bad, frame, raw)
+            raise SourceError(
+                file, "onbekende code", row=row, column=column, value=value, expected=", ".join(sorted(allowed_set))
+            )
+    return text
+
+
+_POSTCODE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
+
+
+def normalise_postcode(series: pd.Series) -> pd.Series:
+    """'1234 ab' -> '1234AB'; anything that is not a Dutch postcode becomes missing."""
+    text = series.astype("str").where(series.notna(), None)
+    parts = text.str.extract(_POSTCODE)
+    out = (parts[0] + parts[1].str.upper()).astype("str")
+    return out
+
+
+_HOUSE = re.compile(r"^\s*(\d+)\s*[-/ ]?\s*([A-Za-z](?![A-Za-z]))?\s*[-/ ]?\s*(.*?)\s*$")
+
+
+def split_huisnummer(series: pd.Series) -> pd.DataFrame:
+    """Free-form house numbers as stock lists write them: '12', '12A', '12-A', '12 a 3', '12-2hg', '7 bis'.
+
+    Returns huisnummer (Int64), huisletter (single letter, upper case) and huisnummertoevoeging.
+    """
+    text = series.astype("str").where(series.notna(), None)
+    parts = text.str.extract(_HOUSE)
+    number = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
+    letter = parts[1].str.upper().replace("", None).astype("str")
+    addition = parts[2].str.upper().replace("", None).astype("str")
+    return pd.DataFrame({"huisnummer": number, "huisletter": letter, "huisnummertoevoeging": addition})
+
+
+def normalise_toevoeging(series: pd.Series) -> pd.Series:
+    text = series.astype("str").where(series.notna(), None).str.strip().str.upper()
+    return text.str.replace(r"^[-/\s]+", "", regex=True).replace("", None).astype("str")
+
+
+def normalise_bag_id(series: pd.Series, *, file: str, frame: pd.DataFrame, column: str) -> tuple[pd.Series, int]:
+    """BAG ids are 16 digits. Excel drops leading zeros ('392010000012345'): pad those, count them.
+
+    Anything else that is not digits is refused with its row.
+    """
+    text = series.astype("str").where(series.notna(), None).str.strip()
+    text = text.str.replace(r"\.0$", "", regex=True)
+    not_digits = text.notna() & ~text.str.fullmatch(r"\d{1,16}").fillna(False).astype(bool)
+    if not_digits.any():
+        row, value = _first_bad(not_digits, frame, series)
+        raise SourceError(file, "geen geldig BAG-id", row=row, column=column, value=value, expected="16 cijfers")
+    short = text.notna() & (text.str.len() < 16)
+    too_short = short & (text.str.len() < 12)
+    if too_short.any():
+        row, value = _first_bad(too_short, frame, series)
+        raise SourceError(file, "BAG-id is te kort", row=row, column=column, value=value, expected="16 cijfers")
+    padded = text.where(~short, text.str.zfill(16)).astype("str")
+    return padded, int(short.sum())
+
+
+def address_key(postcode: pd.Series, huisnummer: pd.Series, huisletter: pd.Series, toevoeging: pd.Series) -> pd.Series:
+    """One comparable string per address: '2011AB|12|A|2HG'. Missing parts are empty."""
+    def part(s: pd.Series) -> pd.Series:
+        return s.astype("str").fillna("").str.upper().str.strip()
+
+    number = huisnummer.astype("Int64").astype("str").fillna("")
+    key = part(postcode) + "|" + number + "|" + part(huisletter) + "|" + part(toevoeging)
+    return key.where(postcode.notna() & huisnummer.notna(), None).astype("str")
