@@ -1,0 +1,179 @@
+"""What every KPI table shares: the common columns, small-cell suppression, and Dagster metadata.
+
+Every KPI row carries gemeente, corporation (or 'alle'), its dimension columns, the period, numerator,
+denominator, value, unit, definition id and version, the partial-period and suppressed flags, the
+source snapshot and the run id (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from warehouse import TableSpec
+
+ALLE = "alle"
+OWNERS = ["team:woningmarkt"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # warehouse logical type: text, integer, double, boolean, date, timestamp
+    description: str
+
+
+COMMON_HEAD = [
+    Column("gemeente_code", "text", "CBS-code van de gemeente (GM####)"),
+    Column("gemeente_naam", "text", "Naam van de gemeente"),
+    Column("corporatie", "text", "Woningcorporatie, of 'alle' voor het totaal van de gemeente"),
+]
+COMMON_TAIL = [
+    Column("indicator", "text", "Welke grootheid deze rij meet (zie de tabelbeschrijving)"),
+    Column("numerator", "double", "Teller; bij een aantal het aantal zelf"),
+    Column("denominator", "double", "Noemer bij een verhouding; leeg bij een aantal"),
+    Column("value", "double", "Uitkomst: teller/noemer x 100 bij een percentage, anders het aantal of bedrag"),
+    Column("unit", "text", "Eenheid van value (%, woningen, kWp, TJ, ...)"),
+    Column("definition_id", "text", "Id van de definitie in DESIGN.md §5"),
+    Column("definition_version", "integer", "Versie van de definitie"),
+    Column("partial_period", "boolean", "True als de periode nog niet volledig is (bijv. tot 30-09)"),
+    Column("suppressed", "boolean", "True als de cel is onderdrukt (noemer onder de drempel); value is dan leeg"),
+    Column("source_snapshot", "text", "Bronbestanden met hun sha256-prefix waarop de rij rust"),
+    Column("run_id", "text", "Dagster run die de rij maakte"),
+]
+
+
+@dataclass(frozen=True)
+class KpiTable:
+    """A published KPI table: name, description, the definition it implements, and its columns."""
+
+    name: str
+    description: str
+    dimensions: Sequence[Column]
+
+    @property
+    def columns(self) -> list[Column]:
+        return [*COMMON_HEAD, *self.dimensions, *COMMON_TAIL]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def table_spec(self) -> TableSpec:
+        return TableSpec(self.name, [(c.name, c.type) for c in self.columns], schema="kpi")
+
+    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Order the columns per the contract and fail loudly on a missing or surplus column."""
+        missing = [c for c in self.column_names if c not in frame.columns]
+        surplus = [c for c in frame.columns if c not in self.column_names]
+        if missing or surplus:
+            raise ValueError(f"{self.name}: kolommen wijken af van het contract; ontbreekt {missing}, extra {surplus}")
+        out = frame[self.column_names].copy()
+        sort_keys = [c.name for c in [*COMMON_HEAD, *self.dimensions]] + ["indicator", "definition_id"]
+        return out.sort_values(sort_keys, kind="stable").reset_index(drop=True)
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Percentage, empty where the denominator is zero (never a silent 0 %)."""
+    num = numerator.astype("float64")
+    den = denominator.astype("float64")
+    return (num / den.where(den != 0) * 100).astype("float64")
+
+
+def recompute_value(frame: pd.DataFrame) -> pd.Series:
+    """value from numerator and denominator: a percentage for '%', a mean where a denominator is
+    given for another unit, the count itself otherwise."""
+    percentage = ratio(frame["numerator"], frame["denominator"])
+    den = frame["denominator"].astype("float64")
+    mean = frame["numerator"].astype("float64") / den.where(den != 0)
+    value = frame["numerator"].astype("float64").copy()
+    has_den = frame["denominator"].notna()
+    value[has_den] = mean[has_den]
+    is_pct = frame["unit"] == "%"
+    value[is_pct] = percentage[is_pct]
+    return value
+
+
+def suppress_small_cells(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Ratios whose denominator is below the threshold: numerator and value emptied, flag set."""
+    frame = frame.copy()
+    small = frame["denominator"].notna() & (frame["denominator"] < threshold)
+    frame["suppressed"] = small.astype("bool")
+    frame.loc[small, ["numerator", "value"]] = float("nan")
+    return frame
+
+
+def add_alle_corporaties(frame: pd.DataFrame, group_columns: Sequence[str]) -> pd.DataFrame:
+    """Add the gemeente total over corporations (corporatie='alle') for additive indicators.
+
+    Sums numerator and denominator, so a share is recomputed from the sums, never averaged.
+    """
+    if frame.empty:
+        return frame
+    keys = [c for c in group_columns if c != "corporatie"]
+    sums = frame.groupby(keys, dropna=False, sort=False)[["numerator", "denominator"]].sum(min_count=1).reset_index()
+    firsts = frame.groupby(keys, dropna=False, sort=False).first().reset_index()
+    totals = firsts.drop(columns=["numerator", "denominator"]).merge(sums, on=keys, how="left")
+    totals["corporatie"] = ALLE
+    totals["value"] = recompute_value(totals)
+    return pd.concat([frame, totals[frame.columns]], ignore_index=True)
+
+
+def snapshot_of(*frames: pd.DataFrame) -> str:
+    names: set[str] = set()
+    for frame in frames:
+        if "_source_snapshot" in frame.columns:
+            names.update(frame["_source_snapshot"].dropna().unique().tolist())
+    return ";".join(sorted(names))
+
+
+def finish(
+    table: KpiTable,
+    frame: pd.DataFrame,
+    *,
+    run_id: str,
+    snapshot: str,
+    suppression_threshold: int,
+) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["run_id"] = run_id
+    frame["source_snapshot"] = snapshot
+    if "partial_period" not in frame.columns:
+        frame["partial_period"] = False
+    frame = suppress_small_cells(frame, suppression_threshold)
+    return table.conform(frame)
+
+
+def column_schema(frame: pd.DataFrame, descriptions: dict[str, str] | None = None) -> dg.TableSchema:
+    descriptions = descriptions or {}
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=str(c), type=str(frame[c].dtype), description=descriptions.get(str(c)))
+            for c in frame.columns
+        ]
+    )
+
+
+def table_metadata(frame: pd.DataFrame, table: KpiTable | None = None, **extra: object) -> dict[str, object]:
+    descriptions = {c.name: c.description for c in table.columns} if table else None
+    metadata: dict[str, object] = {
+        "dagster/row_count": len(frame),
+        "dagster/column_schema": column_schema(frame, descriptions),
+    }
+    if table is not None:
+        metadata["warehouse_table"] = f"kpi.{table.name}"
+    metadata.update(extra)
+    return metadata
+
+
+def column_lineage(
+    table: KpiTable, sources: dict[str, Iterable[tuple[str, str]]]
+) -> dg.TableColumnLineage:
+    """Column lineage from each KPI column to the staged columns it is computed from."""
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for column, upstream in sources.items():
+        deps[column] = [dg.TableColumnDep(asset_key=dg.AssetKey(asset), column_name=col) for asset, col in upstream]
+    return dg.TableColumnLineage(deps_by_column=deps)

@@ -1,0 +1,182 @@
+"""KPI energielabels: label distribution and the EFG count of corporation dwellings.
+
+Definition `energielabels` v1 (DESIGN.md §3.1, §5): over dwellings (WOO) in exploitation at the
+peildatum. A dwelling's label at peildatum T is the certificate with GeldigTot >= T and the latest
+Registratiedatum <= T (ties on one day: the latest opnamedatum, then the last row of the file).
+EFG count = dwellings whose label at T is E, F or G, excluding the configured exemptions
+(monument by default; VvE and planned demolition/renovation optional). Dwellings without a valid
+label are counted separately and never as EFG. The average energy index is given only over
+dwellings whose valid label is a pre-2021 label with an EnergieIndex: never across regimes.
+"""
+
+
+from collections.abc import Sequence
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import (
+    Column,
+    KpiTable,
+    add_alle_corporaties,
+    column_lineage,
+    finish,
+    recompute_value,
+    snapshot_of,
+    table_metadata,
+)
+from assets.settings import KpiSettings
+
+DEFINITION_ID = "energielabels"
+DEFINITION_VERSION = 1
+EFG = ("E", "F", "G")
+GEEN_LABEL = "geen geldig label"
+LABEL_ORDER = ("A+++++", "A++++", "A+++", "A++", "A+", "A", "B", "C", "D", "E", "F", "G", GEEN_LABEL)
+
+TABLE = KpiTable(
+    name="kpi_energielabels",
+    description=(
+        "Energielabels van corporatiewoningen per corporatie x gemeente x peildatum. Indicatoren: "
+        "label_verdeling (per energieklasse, % van de woningen; 'geen geldig label' apart), efg_aantal "
+        "(woningen met label E/F/G op de peildatum, zonder vrijgestelde woningen), efg_vrijgesteld, "
+        "zonder_geldig_label, gemiddelde_energie_index (alleen pre-2021 labels)."
+    ),
+    dimensions=[
+        Column("jaar", "integer", "Jaar van de peildatum"),
+        Column("peildatum", "date", "Peildatum van de bezitslijst"),
+        Column("energieklasse", "text", "Energieklasse bij label_verdeling; anders 'alle'"),
+    ],
+)
+
+
+def label_at_peildatum(units: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
+    """Per unit row (corporatie, vhe_id, peildatum, ...) the certificate valid at its peildatum.
+
+    `certificates` carries corporatie and vhe_id (from the BAG/address match), registratiedatum,
+    geldig_tot, opnamedatum, energieklasse, energie_index and _source_row. Pure function.
+    """
+    keys = ["corporatie", "vhe_id"]
+    certs = certificates[[*keys, "registratiedatum", "geldig_tot", "opnamedatum", "energieklasse", "energie_index", "_source_row"]]
+    pairs = units[[*keys, "peildatum"]].drop_duplicates().merge(certs, on=keys, how="inner")
+    valid = pairs[(pairs["registratiedatum"] <= pairs["peildatum"]) & (pairs["geldig_tot"] >= pairs["peildatum"])]
+    valid = valid.sort_values(
+        [*keys, "peildatum", "registratiedatum", "opnamedatum", "_source_row"], na_position="first", kind="stable"
+    )
+    chosen = valid.drop_duplicates([*keys, "peildatum"], keep="last")
+    chosen = chosen[[*keys, "peildatum", "energieklasse", "energie_index", "registratiedatum"]].rename(
+        columns={"energieklasse": "label_op_peildatum", "registratiedatum": "label_registratiedatum"}
+    )
+    out = units.merge(chosen, on=[*keys, "peildatum"], how="left")
+    out["label_op_peildatum"] = out["label_op_peildatum"].fillna(GEEN_LABEL)
+    return out
+
+
+def compute_energielabels(
+    stock: pd.DataFrame, certificates: pd.DataFrame, *, exemptions: Sequence[str]
+) -> pd.DataFrame:
+    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]
+    labelled = label_at_peildatum(dwellings, certificates)
+    exempt = pd.Series(False, index=labelled.index)
+    for column in exemptions:
+        exempt |= labelled[column].fillna(False).astype("bool")
+    labelled["vrijgesteld"] = exempt
+    labelled["is_efg"] = labelled["label_op_peildatum"].isin(EFG)
+    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+    totals = labelled.groupby(keys, dropna=False).size().rename("woningen")
+
+    per_class = labelled.groupby([*keys, "label_op_peildatum"], dropna=False).size().rename("aantal").reset_index()
+    distribution = per_class.merge(totals.reset_index(), on=keys)
+    distribution = distribution.rename(columns={"label_op_peildatum": "energieklasse"})
+    distribution["indicator"] = "label_verdeling"
+    distribution["numerator"] = distribution["aantal"].astype("float64")
+    distribution["denominator"] = distribution["woningen"].astype("float64")
+    distribution["unit"] = "%"
+
+    flags = labelled.assign(
+        efg_aantal=labelled["is_efg"] & ~labelled["vrijgesteld"],
+        efg_vrijgesteld=labelled["is_efg"] & labelled["vrijgesteld"],
+        zonder_geldig_label=labelled["label_op_peildatum"] == GEEN_LABEL,
+    )
+    counts = flags.groupby(keys, dropna=False)[["efg_aantal", "efg_vrijgesteld", "zonder_geldig_label"]].sum()
+    count_rows = counts.reset_index().melt(id_vars=keys, var_name="indicator", value_name="numerator")
+    count_rows["numerator"] = count_rows["numerator"].astype("float64")
+    count_rows["denominator"] = float("nan")
+    count_rows["unit"] = "woningen"
+    count_rows["energieklasse"] = "alle"
+
+    with_index = labelled[labelled["energie_index"].notna()]
+    index_rows = (
+        with_index.groupby(keys, dropna=False)
+        .agg(numerator=("energie_index", "sum"), denominator=("energie_index", "size"))
+        .reset_index()
+    )
+    index_rows["indicator"] = "gemiddelde_energie_index"
+    index_rows["unit"] = "index"
+    index_rows["energieklasse"] = "alle"
+    index_rows["denominator"] = index_rows["denominator"].astype("float64")
+
+    columns = [*keys, "energieklasse", "indicator", "numerator", "denominator", "unit"]
+    out = pd.concat([distribution[columns], count_rows[columns], index_rows[columns]], ignore_index=True)
+    out = add_alle_corporaties(out, [*keys, "energieklasse", "indicator"])
+    out["value"] = recompute_value(out)
+    out["jaar"] = pd.to_datetime(out["peildatum"]).dt.year.astype("Int64")
+    out["definition_id"] = DEFINITION_ID
+    out["definition_version"] = DEFINITION_VERSION
+    out["partial_period"] = False
+    return out
+
+
+@dg.asset(
+    group_name="kpi",
+    kinds={"pandas", "python"},
+    owners=["team:woningmarkt"],
+    description=TABLE.description,
+    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §3.1, §5 energielabels"},
+)
+def kpi_energielabels(
+    context: dg.AssetExecutionContext,
+    kpi_settings: KpiSettings,
+    stg_bezit: pd.DataFrame,
+    stg_energielabels: pd.DataFrame,
+) -> dg.Output:
+    exemptions = kpi_settings.validated_efg_vrijstellingen()
+    frame = compute_energielabels(stg_bezit, stg_energielabels, exemptions=exemptions)
+    frame = finish(
+        TABLE,
+        frame,
+        run_id=context.run_id,
+        snapshot=snapshot_of(stg_bezit, stg_energielabels),
+        suppression_threshold=kpi_settings.suppressie_drempel,
+    )
+    lineage = column_lineage(
+        TABLE,
+        {
+            "energieklasse": [("stg_energielabels", "energieklasse")],
+            "numerator": [
+                ("stg_energielabels", "energieklasse"),
+                ("stg_energielabels", "registratiedatum"),
+                ("stg_energielabels", "geldig_tot"),
+                ("stg_energielabels", "energie_index"),
+                *[("stg_bezit", c) for c in exemptions],
+            ],
+            "denominator": [("stg_bezit", "vhe_id"), ("stg_bezit", "in_exploitatie")],
+            "gemeente_code": [("stg_bezit", "gemeente_code")],
+            "corporatie": [("stg_bezit", "corporatie")],
+            "peildatum": [("stg_bezit", "peildatum")],
+        },
+    )
+    efg = frame[(frame["indicator"] == "efg_aantal") & (frame["corporatie"] == "alle")]
+    return dg.Output(
+        frame,
+        metadata=table_metadata(
+            frame,
+            TABLE,
+            **{
+                "dagster/column_lineage": lineage,
+                "efg_vrijstellingen": ", ".join(exemptions),
+                "efg_aantal_alle": dg.MetadataValue.md(
+                    efg[["gemeente_naam", "peildatum", "value"]].astype("str").to_markdown(index=False)
+                ),
+            },
+        ),
+    )

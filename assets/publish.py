@@ -1,0 +1,60 @@
+"""warehouse_publicatie: writes every KPI table to the warehouse in ONE transaction.
+
+The KPI assets compute their tables; this asset publishes them together, so dashboards see either
+yesterday's complete set or today's, never a mix. When any KPI asset (or a blocking check before
+it) fails, this asset does not run and the warehouse keeps the previous tables.
+"""
+
+
+import dagster as dg
+import pandas as pd
+
+from assets.kpi import energielabels, slaagkans, voorraad, zon
+from assets.resources import WarehouseResource
+
+PUBLISHED = {
+    "kpi_slaagkans": slaagkans.TABLE,
+    "kpi_energielabels": energielabels.TABLE,
+    "kpi_zon": zon.TABLE,
+    "kpi_voorraadontwikkeling": voorraad.TABLE,
+}
+
+
+@dg.asset(
+    group_name="publicatie",
+    kinds={"duckdb", "postgres", "sql"},
+    owners=["team:woningmarkt"],
+    description=(
+        "Publiceert alle KPI-tabellen (schema kpi) in een transactie naar het warehouse dat dashboards lezen. "
+        "Tabellen: " + ", ".join(f"kpi.{t}" for t in PUBLISHED)
+    ),
+)
+def warehouse_publicatie(
+    warehouse: WarehouseResource,
+    kpi_slaagkans: pd.DataFrame,
+    kpi_energielabels: pd.DataFrame,
+    kpi_zon: pd.DataFrame,
+    kpi_voorraadontwikkeling: pd.DataFrame,
+) -> dg.MaterializeResult:
+    frames = {
+        "kpi_slaagkans": kpi_slaagkans,
+        "kpi_energielabels": kpi_energielabels,
+        "kpi_zon": kpi_zon,
+        "kpi_voorraadontwikkeling": kpi_voorraadontwikkeling,
+    }
+    client = warehouse.client()
+    try:
+        written = client.publish({name: (PUBLISHED[name].table_spec(), frame) for name, frame in frames.items()})
+    finally:
+        client.dispose()
+    return dg.MaterializeResult(
+        metadata={
+            "tabellen": dg.MetadataValue.json(written),
+            "dagster/row_count": int(sum(written.values())),
+            "warehouse_dialect": dg.MetadataValue.text(_dialect(warehouse.url)),
+        }
+    )
+
+
+def _dialect(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0]

@@ -1,0 +1,150 @@
+"""raw_* assets: each source dataset as delivered, mapped onto its contract by the readers in sources/.
+
+A reader error (missing column, bad number or date, unknown code) fails the asset with a message
+naming file, row, column and value, so nothing downstream runs and the warehouse is left untouched.
+"""
+
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import column_schema
+from assets.resources import LandingFolder, file_snapshot
+from sources import bezit, ep_online, leefbaarometer, woonservice
+from sources.errors import ReadResult, SourceError
+from sources.formats import address_key
+
+RAW = {"group_name": "raw", "kinds": {"pandas", "csv"}, "owners": ["team:woningmarkt"]}
+
+
+@contextmanager
+def reported_source_errors() -> Iterator[None]:
+    """Turn a SourceError into a Dagster Failure whose metadata a steward can read in the UI."""
+    try:
+        yield
+    except SourceError as error:
+        metadata = {"bestand": error.file, "fout": error.message}
+        if error.row is not None:
+            metadata["rij"] = str(error.row)
+        if error.column is not None:
+            metadata["kolom"] = error.column
+        if error.value is not None:
+            metadata["waarde"] = str(error.value)
+        if error.expected:
+            metadata["verwacht"] = error.expected
+        raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from error
+
+
+def _require(files: list[Path], where: str, expected: str) -> list[Path]:
+    if not files:
+        raise dg.Failure(description=f"geen bestand gevonden in landingsmap '{where}' (verwacht: {expected})")
+    return files
+
+
+def read_all(
+    landing: LandingFolder, files: list[Path], read: Callable[[Path, str], ReadResult]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read every file, tag each row with its snapshot, and collect per-file metadata."""
+    frames, per_file, warnings, drift, source_metadata = [], {}, [], {}, {}
+    with reported_source_errors():
+        for path in files:
+            name = landing.display_name(path)
+            result = read(path, name)
+            frame = result.frame
+            frame["_source_snapshot"] = file_snapshot(path, name)
+            frames.append(frame)
+            per_file[name] = len(frame)
+            warnings += [f"{name}: {w}" for w in result.warnings]
+            if not result.drift.is_empty:
+                drift[name] = result.drift.as_dict()
+            if result.metadata:
+                source_metadata[name] = {k: str(v) for k, v in result.metadata.items()}
+    combined = pd.concat(frames, ignore_index=True)
+    metadata: dict[str, Any] = {
+        "dagster/row_count": len(combined),
+        "dagster/column_schema": column_schema(combined),
+        "bestanden": dg.MetadataValue.json(per_file),
+        "waarschuwingen": dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings) or "geen"),
+        "schema_drift": dg.MetadataValue.json(drift),
+        "bron_metadata": dg.MetadataValue.json(source_metadata),
+    }
+    return combined, metadata
+
+
+@dg.asset(description="Bezitslijsten van alle corporaties en peildata, via de mapping per corporatie.", **RAW)
+def raw_bezit(landing: LandingFolder) -> dg.Output:
+    with reported_source_errors():
+        pairs = bezit.discover_bezitslijsten(landing.folder("bezit"), Path(landing.mappings_path) / "bezit")
+    files = _require([p for p, _ in pairs], "bezit", "bezit/<corporatie>/bezitslijst_<corporatie>_<jjjj-mm-dd>.csv|xlsx")
+    mappings = {p: m for p, m in pairs}
+    frame, metadata = read_all(
+        landing, files, lambda path, name: bezit.read_bezitslijst(path, mappings[path], display_name=name)
+    )
+    return dg.Output(frame, metadata=metadata)
+
+
+_EP_TOTAL = re.compile(r"^v(\d{8})_v\d+(_csv)?\.(zip|csv)$", re.IGNORECASE)
+
+
+def newest_total_file(files: list[Path]) -> Path:
+    totals = [(m.group(1), p) for p in files if (m := _EP_TOTAL.match(p.name))]
+    if not totals:
+        raise dg.Failure(description="geen EP-online totaalbestand (vJJJJMMDD_v4_csv.zip) in landingsmap 'ep_online'")
+    return max(totals)[1]
+
+
+@dg.asset(
+    description=(
+        "EP-online certificaten (RVO totaalbestand) van de adressen in de bezitslijsten: gescand in "
+        "DuckDB, gefilterd op BAG-id en adres; volledige historie; Certificaathouder weggelaten."
+    ),
+    group_name="raw",
+    kinds={"duckdb", "csv"},
+    owners=["team:woningmarkt"],
+)
+def raw_ep_online(landing: LandingFolder, raw_bezit: pd.DataFrame) -> dg.Output:
+    path = newest_total_file(landing.files("ep_online", "*"))
+    bag_ids = set(raw_bezit["bag_vbo_id"].dropna().unique())
+    keys = address_key(
+        raw_bezit["postcode"], raw_bezit["huisnummer"], raw_bezit["huisletter"], raw_bezit["huisnummertoevoeging"]
+    )
+    address_keys = set(keys.dropna().unique())
+    frame, metadata = read_all(
+        landing,
+        [path],
+        lambda p, name: ep_online.read_bulk(p, bag_ids=bag_ids, address_keys=address_keys, display_name=name),
+    )
+    return dg.Output(frame, metadata=metadata)
+
+
+@dg.asset(description="Leefbaarometer 3.0 scores (BZK open data) per buurt, wijk en gemeente.", **RAW)
+def raw_leefbaarometer(landing: LandingFolder) -> dg.Output:
+    files = _require(landing.files("leefbaarometer", "*.csv"), "leefbaarometer", "Leefbaarometer-scores *.csv")
+    frame, metadata = read_all(landing, files, lambda p, name: leefbaarometer.read_scores(p, display_name=name))
+    return dg.Output(frame, metadata=metadata)
+
+
+@dg.asset(description="Toewijzingen (verhuringen) uit de Woonservice-export, importtemplate toewijzingen.", **RAW)
+def raw_toewijzingen(landing: LandingFolder) -> dg.Output:
+    files = _require(landing.files("woonservice", "toewijzingen_*"), "woonservice", "toewijzingen_*.csv|xlsx")
+    mapping = landing.woonservice_mapping_file()
+    frame, metadata = read_all(
+        landing, files, lambda p, name: woonservice.read_toewijzingen(p, mapping=mapping, display_name=name)
+    )
+    return dg.Output(frame, metadata=metadata)
+
+
+@dg.asset(description="Woningzoekenden per verslagperiode uit de Woonservice-export, importtemplate woningzoekenden.", **RAW)
+def raw_woningzoekenden(landing: LandingFolder) -> dg.Output:
+    files = _require(landing.files("woonservice", "woningzoekenden_*"), "woonservice", "woningzoekenden_*.csv|xlsx")
+    mapping = landing.woonservice_mapping_file()
+    frame, metadata = read_all(
+        landing, files, lambda p, name: woonservice.read_woningzoekenden(p, mapping=mapping, display_name=name)
+    )
+    return dg.Output(frame, metadata=metadata)

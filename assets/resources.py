@@ -1,0 +1,64 @@
+"""Resources the assets depend on. Their classes live here, below the pipelines layer, so assets can
+type their parameters without importing `pipelines`; `pipelines/definitions.py` configures them
+(paths and URLs from environment variables through dagster.EnvVar)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import dagster as dg
+
+from warehouse import Warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class LandingFolder(dg.ConfigurableResource):
+    """The folder where exports are delivered, and the mappings that describe them."""
+
+    path: str
+    mappings_path: str = str(PROJECT_DIR / "mappings")
+    woonservice_mapping: str = "template"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve()
+
+    def folder(self, name: str) -> Path:
+        folder = (self.root / name).resolve()
+        if self.root not in folder.parents and folder != self.root:
+            raise ValueError(f"map {name!r} ligt buiten de landingsmap {self.root}")
+        return folder
+
+    def files(self, folder: str, pattern: str) -> list[Path]:
+        return sorted(p for p in self.folder(folder).glob(pattern) if p.is_file() and not p.name.startswith((".", "~$")))
+
+    def display_name(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def woonservice_mapping_file(self) -> Path | None:
+        if self.woonservice_mapping in ("", "template"):
+            return None
+        if not re.fullmatch(r"[a-z0-9_]+", self.woonservice_mapping):
+            raise ValueError(f"ongeldige mappingnaam {self.woonservice_mapping!r}")
+        return Path(self.mappings_path) / "woonservice" / f"{self.woonservice_mapping}.yaml"
+
+
+def file_snapshot(path: Path, display_name: str) -> str:
+    """'<name>@<sha256 prefix>': which delivery a KPI row rests on."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"{display_name}@{digest.hexdigest()[:12]}"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The SQL warehouse dashboards read (SQLAlchemy URL; DuckDB file by default)."""
+
+    url: str
+
+    def client(self) -> Warehouse:
+        return Warehouse(self.url)

@@ -1,0 +1,143 @@
+"""stg_bezit, stg_voorraadmutaties and stg_energielabels: the stock, its yearly transitions, and the
+EP-online certificates matched to it."""
+
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import column_schema
+from assets.kpi.voorraad import stock_transitions
+from sources.formats import address_key
+from sources.reference import ReferenceTable, load_gemeenten, load_huurgrenzen
+
+STAGING = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
+HUURKLASSEN = ("goedkoop", "betaalbaar_laag", "betaalbaar_hoog", "duur", "boven_liberalisatiegrens")
+HUURKLASSE_GRENZEN = ("kwaliteitskortingsgrens", "aftoppingsgrens_laag", "aftoppingsgrens_hoog", "liberalisatiegrens")
+
+
+def huurklasse(rent: pd.Series, years: pd.Series, huurgrenzen: ReferenceTable) -> pd.Series:
+    """Rent class by the thresholds of each row's year; a rent on a threshold belongs below it."""
+    out = pd.Series(pd.NA, index=rent.index, dtype="str")
+    for year in sorted(years.dropna().unique()):
+        bounds = [huurgrenzen.value(t, int(year)) for t in HUURKLASSE_GRENZEN]
+        in_year = (years == year) & rent.notna()
+        cut = pd.cut(rent[in_year], bins=[-float("inf"), *bounds, float("inf")], labels=list(HUURKLASSEN), right=True)
+        out.loc[in_year] = cut.astype("str")
+    return out.fillna("onbekend")
+
+
+def stage_bezit(raw: pd.DataFrame, huurgrenzen: ReferenceTable, gemeenten: pd.DataFrame) -> pd.DataFrame:
+    frame = raw.copy()
+    names = dict(zip(gemeenten["gemeente_code"], gemeenten["gemeente_naam"], strict=True))
+    frame["gemeente_naam"] = frame["gemeente_code"].map(names).fillna(frame["gemeente_code"])
+    peil = frame["peildatum"]
+    started = frame["in_exploitatie_datum"].isna() | (frame["in_exploitatie_datum"] <= peil)
+    not_left = frame["uit_exploitatie_datum"].isna() | (frame["uit_exploitatie_datum"] > peil)
+    frame["in_exploitatie"] = (started & not_left).astype("bool")
+    frame["is_woning"] = (frame["eenheidsoort"] == "WOO").fillna(False).astype("bool")
+    frame["huurklasse"] = huurklasse(frame["netto_kale_huur"], peil.dt.year, huurgrenzen)
+    frame["adres_sleutel"] = address_key(
+        frame["postcode"], frame["huisnummer"], frame["huisletter"], frame["huisnummertoevoeging"]
+    )
+    return frame
+
+
+@dg.asset(
+    description=(
+        "Bezit van de corporaties per peildatum: getypeerd, met gemeentenaam, in_exploitatie op de "
+        "peildatum, is_woning (eenheidsoort WOO), huurklasse naar de huurgrenzen van dat jaar en een "
+        "adres_sleutel voor de koppeling met EP-online."
+    ),
+    **STAGING,
+)
+def stg_bezit(raw_bezit: pd.DataFrame) -> dg.Output:
+    frame = stage_bezit(raw_bezit, load_huurgrenzen(), load_gemeenten())
+    per_list = frame.groupby(["corporatie", frame["peildatum"].dt.date.astype("str")])["in_exploitatie"].sum()
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": len(frame),
+            "dagster/column_schema": column_schema(frame),
+            "eenheden_in_exploitatie": dg.MetadataValue.json({f"{c} {p}": int(n) for (c, p), n in per_list.items()}),
+        },
+    )
+
+
+@dg.asset(
+    description=(
+        "Mutaties in de woningvoorraad per corporatie en jaar, afgeleid uit opeenvolgende bezitslijsten: "
+        "instroom (herkomst), uitstroom (reden uit exploitatie) en herindeling (DAEB/huurklasse). "
+        "Zonder opgegeven reden of herkomst: 'overig' met afgeleid=True."
+    ),
+    **STAGING,
+)
+def stg_voorraadmutaties(stg_bezit: pd.DataFrame) -> dg.Output:
+    frame = stock_transitions(stg_bezit)
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": len(frame),
+            "dagster/column_schema": column_schema(frame),
+            "afgeleide_mutaties": int(frame["afgeleid"].sum()),
+        },
+    )
+
+
+def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Attach (corporatie, vhe_id) to certificates: BAG VBO id first, the normalised address as fallback.
+
+    A unit whose BAG id occurs in EP-online is matched on BAG only; units without such a BAG match
+    are matched on their address. Returns the matched certificates and match counts per method.
+    """
+    units = stock[stock["is_woning"]].drop_duplicates(["corporatie", "vhe_id"], keep="last")
+    units = units[["corporatie", "vhe_id", "bag_vbo_id", "adres_sleutel"]]
+    certs = certificates.copy()
+    certs["adres_sleutel"] = address_key(
+        certs["postcode"], certs["huisnummer"], certs["huisletter"], certs["huisnummertoevoeging"]
+    )
+    by_bag = units.dropna(subset=["bag_vbo_id"]).merge(
+        certs.drop(columns=["adres_sleutel"]), on="bag_vbo_id", how="inner"
+    )
+    by_bag["match_methode"] = "bag"
+    matched_units = set(zip(by_bag["corporatie"], by_bag["vhe_id"], strict=True))
+    rest = units[[(c, v) not in matched_units for c, v in zip(units["corporatie"], units["vhe_id"], strict=True)]]
+    by_address = rest.dropna(subset=["adres_sleutel"]).drop(columns=["bag_vbo_id"]).merge(
+        certs.dropna(subset=["adres_sleutel"]), on="adres_sleutel", how="inner"
+    )
+    by_address["match_methode"] = "adres"
+    matched = pd.concat([by_bag.drop(columns=["adres_sleutel"], errors="ignore"), by_address.drop(columns=["adres_sleutel"])], ignore_index=True)
+    address_units = set(zip(by_address["corporatie"], by_address["vhe_id"], strict=True))
+    counts = {
+        "woningen": len(units),
+        "gekoppeld_op_bag": len(matched_units),
+        "gekoppeld_op_adres": len(address_units),
+        "zonder_certificaat": len(units) - len(matched_units) - len(address_units),
+    }
+    return matched, counts
+
+
+@dg.asset(
+    description=(
+        "EP-online certificaten gekoppeld aan de VHE's van de bezitslijsten (BAG-id eerst, genormaliseerd "
+        "adres als terugval), met volledige historie. Het koppelpercentage en de niet-gekoppelde VHE's "
+        "staan in de metadata."
+    ),
+    **STAGING,
+)
+def stg_energielabels(raw_ep_online: pd.DataFrame, stg_bezit: pd.DataFrame) -> dg.Output:
+    frame, counts = match_certificates(raw_ep_online, stg_bezit)
+    share = (counts["gekoppeld_op_bag"] + counts["gekoppeld_op_adres"]) / counts["woningen"] * 100 if counts["woningen"] else 0.0
+    unmatched = stg_bezit[stg_bezit["is_woning"]].drop_duplicates(["corporatie", "vhe_id"])
+    unmatched = unmatched[~unmatched.set_index(["corporatie", "vhe_id"]).index.isin(frame.set_index(["corporatie", "vhe_id"]).index)]
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": len(frame),
+            "dagster/column_schema": column_schema(frame),
+            "koppelpercentage": dg.MetadataValue.float(round(share, 2)),
+            **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
+            "voorbeeld_zonder_certificaat": dg.MetadataValue.md(
+                unmatched[["corporatie", "vhe_id", "bag_vbo_id", "postcode", "huisnummer"]].head(20).astype("str").to_markdown(index=False)
+            ),
+        },
+    )

@@ -1,0 +1,31 @@
+"""stg_leefbaarometer: Leefbaarometer 3.0 scores with class names and gemeente names."""
+
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import column_schema
+from sources.leefbaarometer import KLASSE_NAMEN
+from sources.reference import load_gemeenten
+
+
+@dg.asset(
+    description="Leefbaarometer 3.0 per buurt/wijk/gemeente en meetjaar, met klasse (1-9) en klassenaam; afgeleide klassen gemarkeerd.",
+    group_name="staging",
+    kinds={"pandas", "python"},
+    owners=["team:woningmarkt"],
+)
+def stg_leefbaarometer(raw_leefbaarometer: pd.DataFrame) -> dg.Output:
+    frame = raw_leefbaarometer.copy()
+    gemeenten = load_gemeenten()
+    names = dict(zip(gemeenten["gemeente_code"], gemeenten["gemeente_naam"], strict=True))
+    frame["gemeente_naam"] = frame["gemeente_code"].map(names).fillna(frame["gemeente_code"])
+    frame["klasse_naam"] = frame["klasse"].map(KLASSE_NAMEN)
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": len(frame),
+            "dagster/column_schema": column_schema(frame),
+            "klassen_afgeleid": bool(frame["klasse_afgeleid"].any()) if len(frame) else False,
+        },
+    )

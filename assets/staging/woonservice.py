@@ -1,0 +1,50 @@
+"""stg_toewijzingen and stg_woningzoekenden: lettings and seekers, typed and joined to gemeente names.
+
+Household income, age and composition are personal data (AVG): they stay in these staging assets;
+every published KPI table is an aggregate with small-cell suppression.
+"""
+
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import column_schema
+from sources.reference import load_gemeenten
+
+STAGING = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
+
+
+def _names() -> dict[str, str]:
+    gemeenten = load_gemeenten()
+    return dict(zip(gemeenten["gemeente_code"], gemeenten["gemeente_naam"], strict=True))
+
+
+def stage_toewijzingen(raw: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    frame = raw.copy()
+    frame["gemeente_naam"] = frame["gemeente_code"].map(names).fillna(frame["gemeente_code"])
+    frame["jaar"] = frame["toewijzingsdatum"].dt.year.astype("Int64")
+    frame["kwartaal"] = frame["toewijzingsdatum"].dt.quarter.astype("Int64")
+    return frame
+
+
+def stage_woningzoekenden(raw: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    frame = raw.copy()
+    frame["woongemeente_naam"] = frame["woongemeente_code"].map(names).fillna(frame["woongemeente_code"])
+    frame["jaar"] = frame["periode_begin"].dt.year.astype("Int64")
+    frame["actief"] = (frame["aantal_reacties"].fillna(0) >= 1).astype("bool")
+    return frame
+
+
+@dg.asset(description="Toewijzingen, getypeerd, met gemeentenaam, jaar en kwartaal. Bevat persoonsgegevens: niet publiceren.", **STAGING)
+def stg_toewijzingen(raw_toewijzingen: pd.DataFrame) -> dg.Output:
+    frame = stage_toewijzingen(raw_toewijzingen, _names())
+    return dg.Output(frame, metadata={"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame)})
+
+
+@dg.asset(
+    description="Woningzoekenden per verslagperiode, met woongemeentenaam, jaar en actief (>= 1 reactie). Bevat persoonsgegevens: niet publiceren.",
+    **STAGING,
+)
+def stg_woningzoekenden(raw_woningzoekenden: pd.DataFrame) -> dg.Output:
+    frame = stage_woningzoekenden(raw_woningzoekenden, _names())
+    return dg.Output(frame, metadata={"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame)})

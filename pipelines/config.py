@@ -1,0 +1,31 @@
+"""Environment-driven settings, with defaults that run the bundled sample out of the box."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SAMPLE_LANDING = PROJECT_DIR / "data" / "sample" / "landing"
+DEFAULT_WAREHOUSE = PROJECT_DIR / "out" / "warehouse.duckdb"
+
+
+def env_or_default(name: str, default: str) -> str | dg.EnvVar:
+    """EnvVar when set (so secrets such as a PostgreSQL password are never stored in config),
+    the default otherwise."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def warehouse_url() -> str | dg.EnvVar:
+    return env_or_default("PRESTATIEMONITOR_WAREHOUSE_URL", f"duckdb:///{DEFAULT_WAREHOUSE}")
+
+
+def landing_dir() -> str | dg.EnvVar:
+    return env_or_default("PRESTATIEMONITOR_LANDING_DIR", str(SAMPLE_LANDING))
+
+
+def storage_dir() -> str | dg.EnvVar:
+    home = os.environ.get("DAGSTER_HOME") or str(PROJECT_DIR / "dagster_home")
+    return env_or_default("PRESTATIEMONITOR_STORAGE_DIR", str(Path(home) / "assets"))

@@ -1,0 +1,63 @@
+"""The single Dagster Definitions of Prestatiemonitor: assets, checks, resources, job, schedule, sensor."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from assets import publish, raw
+from assets.kpi import energielabels, slaagkans, voorraad, zon
+from assets.resources import LandingFolder, WarehouseResource
+from assets.settings import KpiSettings
+from assets.staging import bezit, leefbaarometer, woonservice
+from expectations.checks import suite_check
+from pipelines import config
+from pipelines.io import ParquetIOManager
+from pipelines.sensors import build_landing_sensor
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+ASSET_MODULES = [raw, bezit, woonservice, leefbaarometer, slaagkans, energielabels, zon, voorraad, publish]
+all_assets = dg.load_assets_from_modules(ASSET_MODULES)
+all_checks = [
+    *dg.load_asset_checks_from_modules([voorraad]),
+    suite_check("stg_bezit"),
+    suite_check("stg_toewijzingen"),
+    suite_check("stg_woningzoekenden"),
+]
+
+nightly_job = dg.define_asset_job(
+    name="nightly",
+    selection=dg.AssetSelection.all(include_sources=False),
+    description="Alle bronnen -> staging (met GX-checks) -> KPI's -> publicatie in het warehouse.",
+    tags={"dagster/max_retries": "1"},
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="nightly_0200",
+    job=nightly_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Europe/Amsterdam",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Elke nacht om 02:00 (Europe/Amsterdam) alles materialiseren.",
+)
+
+
+def resources() -> dict[str, object]:
+    return {
+        "landing": LandingFolder(path=config.landing_dir()),
+        "warehouse": WarehouseResource(url=config.warehouse_url()),
+        "kpi_settings": KpiSettings(),
+        "io_manager": ParquetIOManager(base_path=config.storage_dir()),
+    }
+
+
+defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=all_checks,
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    sensors=[build_landing_sensor(nightly_job)],
+    resources=resources(),
+)

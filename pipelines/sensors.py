@@ -1,0 +1,67 @@
+"""File-arrival sensor: a new or changed export in the landing folder starts a run of the assets
+that read it and everything downstream of them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+# landing sub-folder -> the raw assets that read it
+FOLDER_ASSETS = {
+    "bezit": ["raw_bezit"],
+    "ep_online": ["raw_ep_online"],
+    "leefbaarometer": ["raw_leefbaarometer"],
+    "woonservice": ["raw_toewijzingen", "raw_woningzoekenden"],
+}
+
+
+def folder_fingerprints(root: Path) -> dict[str, str]:
+    """Per landing sub-folder a hash of (relative path, size, modification time) of its files."""
+    prints: dict[str, str] = {}
+    for folder in FOLDER_ASSETS:
+        entries = []
+        base = root / folder
+        if base.is_dir():
+            for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                stat = path.stat()
+                entries.append(f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}")
+        prints[folder] = hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
+    return prints
+
+
+def changed_folders(previous: dict[str, str], current: dict[str, str]) -> list[str]:
+    return sorted(f for f, digest in current.items() if previous.get(f) != digest)
+
+
+def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="landing_folder_sensor",
+        job=job,
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Start een run voor de datasets waarvan een bestand in de landingsmap nieuw of gewijzigd is.",
+        required_resource_keys={"landing"},
+    )
+    def landing_folder_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        root = Path(context.resources.landing.path)
+        current = folder_fingerprints(root)
+        previous = json.loads(context.cursor) if context.cursor else None
+        if previous is None:
+            # First evaluation: remember what is there; the nightly schedule covers existing files.
+            return dg.SensorResult(cursor=json.dumps(current), skip_reason="eerste meting van de landingsmap")
+        folders = changed_folders(previous, current)
+        if not folders:
+            return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden")
+        raw_keys = [dg.AssetKey(a) for f in folders for a in FOLDER_ASSETS[f]]
+        selection = dg.AssetSelection.assets(*raw_keys).downstream()
+        keys = sorted(selection.resolve(context.repository_def.asset_graph), key=lambda k: k.to_user_string())
+        run_key = "|".join(f"{f}:{current[f]}" for f in folders)
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=keys, tags={"trigger": "landing:" + ",".join(folders)})],
+            cursor=json.dumps(current),
+        )
+
+    return landing_folder_sensor

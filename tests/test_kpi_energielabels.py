@@ -1,0 +1,82 @@
+import pandas as pd
+import pytest
+
+from assets.kpi.energielabels import GEEN_LABEL, compute_energielabels, label_at_peildatum
+from tests.kpi_fixtures import one, stock
+
+PEIL = "2024-12-31"
+
+
+def certs(rows):
+    frame = pd.DataFrame(rows)
+    frame["corporatie"] = "Testcorporatie"
+    for column in ("registratiedatum", "geldig_tot", "opnamedatum"):
+        frame[column] = pd.to_datetime(frame[column])
+    if "energie_index" not in frame:
+        frame["energie_index"] = float("nan")
+    frame["energie_index"] = frame["energie_index"].astype("float64")
+    frame["_source_row"] = range(4, len(frame) + 4)
+    return frame
+
+
+@pytest.fixture
+def case():
+    units = stock(
+        [
+            {"vhe_id": "V1", "peildatum": PEIL},
+            {"vhe_id": "V2", "peildatum": PEIL},
+            {"vhe_id": "V3", "peildatum": PEIL},
+            {"vhe_id": "V4", "peildatum": PEIL, "monument": True},
+            {"vhe_id": "V5", "peildatum": PEIL},
+            {"vhe_id": "V6", "peildatum": PEIL},
+            {"vhe_id": "V7", "peildatum": PEIL, "uit_exploitatie_datum": "2024-06-01", "uit_exploitatie_reden": "sloop"},
+        ]
+    )
+    c = certs(
+        [
+            # V1: an old G replaced by a newer B -> B
+            {"vhe_id": "V1", "registratiedatum": "2015-03-01", "geldig_tot": "2025-03-01", "opnamedatum": "2015-02-01", "energieklasse": "G", "energie_index": 2.9},
+            {"vhe_id": "V1", "registratiedatum": "2022-06-01", "geldig_tot": "2032-06-01", "opnamedatum": "2022-05-01", "energieklasse": "B"},
+            # V2: expired in 2022 -> no valid label
+            {"vhe_id": "V2", "registratiedatum": "2012-05-01", "geldig_tot": "2022-05-01", "opnamedatum": "2012-04-01", "energieklasse": "C"},
+            # V3: a 2016 E (index 2.1) still valid; the A registered after the peildatum does not count yet
+            {"vhe_id": "V3", "registratiedatum": "2016-01-10", "geldig_tot": "2026-01-10", "opnamedatum": "2016-01-01", "energieklasse": "E", "energie_index": 2.1},
+            {"vhe_id": "V3", "registratiedatum": "2025-02-01", "geldig_tot": "2035-02-01", "opnamedatum": "2025-01-15", "energieklasse": "A"},
+            # V4: F but a monument -> exempt
+            {"vhe_id": "V4", "registratiedatum": "2021-09-01", "geldig_tot": "2031-09-01", "opnamedatum": "2021-08-01", "energieklasse": "F"},
+            # V5: two certificates on one day -> the later survey (opnamedatum) wins: C
+            {"vhe_id": "V5", "registratiedatum": "2023-03-01", "geldig_tot": "2033-03-01", "opnamedatum": "2023-02-10", "energieklasse": "C"},
+            {"vhe_id": "V5", "registratiedatum": "2023-03-01", "geldig_tot": "2033-03-01", "opnamedatum": "2023-01-10", "energieklasse": "D"},
+            # V7 left the stock before the peildatum: its G is not counted
+            {"vhe_id": "V7", "registratiedatum": "2020-01-01", "geldig_tot": "2030-01-01", "opnamedatum": "2019-12-01", "energieklasse": "G"},
+        ]
+    )
+    return units, c
+
+
+def test_label_at_peildatum_rules(case):
+    units, c = case
+    labels = label_at_peildatum(units[units["in_exploitatie"]], c).set_index("vhe_id")["label_op_peildatum"]
+    assert labels.to_dict() == {"V1": "B", "V2": GEEN_LABEL, "V3": "E", "V4": "F", "V5": "C", "V6": GEEN_LABEL}
+
+
+def test_efg_count_excludes_monuments_and_counts_missing_labels_apart(case):
+    units, c = case
+    out = compute_energielabels(units, c, exemptions=["monument"])
+    row = lambda **kw: one(out, corporatie="Testcorporatie", **kw)  # noqa: E731
+    assert row(indicator="efg_aantal")["value"] == 1  # V3 only; V4 is a monument, V7 left
+    assert row(indicator="efg_vrijgesteld")["value"] == 1  # V4
+    assert row(indicator="zonder_geldig_label")["value"] == 2  # V2 expired, V6 none
+    no_label = row(indicator="label_verdeling", energieklasse=GEEN_LABEL)
+    assert (no_label["numerator"], no_label["denominator"]) == (2, 6)
+    assert no_label["value"] == pytest.approx(100 * 2 / 6)
+    assert row(indicator="label_verdeling", energieklasse="B")["numerator"] == 1
+    # only V3's pre-2021 label carries an EnergieIndex: mean 2.1 over 1 dwelling
+    index = row(indicator="gemiddelde_energie_index")
+    assert (index["numerator"], index["denominator"], index["value"]) == (pytest.approx(2.1), 1, pytest.approx(2.1))
+
+
+def test_without_exemptions_the_monument_counts(case):
+    units, c = case
+    out = compute_energielabels(units, c, exemptions=[])
+    assert one(out, corporatie="alle", indicator="efg_aantal")["value"] == 2
