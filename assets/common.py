@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -157,9 +158,9 @@ def column_schema(frame: pd.DataFrame, descriptions: dict[str, str] | None = Non
     )
 
 
-def table_metadata(frame: pd.DataFrame, table: KpiTable | None = None, **extra: object) -> dict[str, object]:
+def table_metadata(frame: pd.DataFrame, table: KpiTable | None = None, **extra: Any) -> dict[str, Any]:
     descriptions = {c.name: c.description for c in table.columns} if table else None
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "dagster/row_count": len(frame),
         "dagster/column_schema": column_schema(frame, descriptions),
     }

@@ -20,7 +20,7 @@ from sources import bezit, ep_online, leefbaarometer, woonservice
 from sources.errors import ReadResult, SourceError
 from sources.formats import address_key
 
-RAW = {"group_name": "raw", "kinds": {"pandas", "csv"}, "owners": ["team:woningmarkt"]}
+RAW: dict[str, Any] = {"group_name": "raw", "kinds": {"pandas", "csv"}, "owners": ["team:woningmarkt"]}
 
 
 @contextmanager

@@ -7,6 +7,7 @@ file and row number, so a steward can open the file at the right line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -87,10 +88,8 @@ def _batch_definition() -> Any:
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    try:
+    with contextlib.suppress(Exception):  # progress bars are cosmetic; GX versions spell this differently
         context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - progress bars are cosmetic; older/newer GX spell this differently
-        pass
     source = context.data_sources.add_pandas("prestatiemonitor")
     return source.add_dataframe_asset("dataframe").add_batch_definition_whole_dataframe("whole")
 

@@ -57,6 +57,8 @@ def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
             return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden")
         raw_keys = [dg.AssetKey(a) for f in folders for a in FOLDER_ASSETS[f]]
         selection = dg.AssetSelection.assets(*raw_keys).downstream()
+        if context.repository_def is None:
+            raise RuntimeError("sensor draait zonder code location")
         keys = sorted(selection.resolve(context.repository_def.asset_graph), key=lambda k: k.to_user_string())
         run_key = "|".join(f"{f}:{current[f]}" for f in folders)
         return dg.SensorResult(

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from assets.kpi.zon import TABLE, compute_zon
 from assets.common import finish
+from assets.kpi.zon import TABLE, compute_zon
 from tests.kpi_fixtures import one, stock
 
 

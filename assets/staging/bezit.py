@@ -2,6 +2,8 @@
 EP-online certificates matched to it."""
 
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -10,7 +12,7 @@ from assets.kpi.voorraad import stock_transitions
 from sources.formats import address_key
 from sources.reference import ReferenceTable, load_gemeenten, load_huurgrenzen
 
-STAGING = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
+STAGING: dict[str, Any] = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
 HUURKLASSEN = ("goedkoop", "betaalbaar_laag", "betaalbaar_hoog", "duur", "boven_liberalisatiegrens")
 HUURKLASSE_GRENZEN = ("kwaliteitskortingsgrens", "aftoppingsgrens_laag", "aftoppingsgrens_hoog", "liberalisatiegrens")
 

@@ -5,13 +5,15 @@ every published KPI table is an aggregate with small-cell suppression.
 """
 
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
 from sources.reference import load_gemeenten
 
-STAGING = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
+STAGING: dict[str, Any] = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
 
 
 def _names() -> dict[str, str]:

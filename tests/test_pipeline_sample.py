@@ -1,0 +1,107 @@
+"""The whole graph on the bundled sample, into a temporary DuckDB warehouse; and a broken delivery
+that must leave the published tables exactly as they were."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets.kpi.voorraad import balance_errors
+from assets.publish import PUBLISHED
+from assets.resources import LandingFolder, WarehouseResource
+from assets.settings import KpiSettings
+from pipelines.config import SAMPLE_LANDING
+from pipelines.definitions import all_assets, all_checks
+from pipelines.io import ParquetIOManager
+from warehouse import Warehouse
+
+pytestmark = pytest.mark.slow
+
+
+def run_graph(landing: Path, warehouse_url: str, storage: Path) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*all_assets, *all_checks],
+        resources={
+            "landing": LandingFolder(path=str(landing)),
+            "warehouse": WarehouseResource(url=warehouse_url),
+            "kpi_settings": KpiSettings(),
+            "io_manager": ParquetIOManager(base_path=str(storage)),
+        },
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sample")
+    landing = base / "landing"
+    shutil.copytree(SAMPLE_LANDING, landing)
+    url = f"duckdb:///{base / 'warehouse.duckdb'}"
+    result = run_graph(landing, url, base / "storage")
+    failures = [e.step_key for e in result.all_events if e.is_step_failure]
+    assert result.success, f"failed steps: {failures}"
+    warehouse = Warehouse(url)
+    tables = {name: warehouse.read("kpi", name) for name in PUBLISHED}
+    warehouse.dispose()
+    return {"base": base, "landing": landing, "url": url, "tables": tables, "result": result}
+
+
+def test_every_kpi_table_is_published_and_non_empty(published):
+    for name, frame in published["tables"].items():
+        assert len(frame) > 0, name
+        assert list(frame.columns) == PUBLISHED[name].column_names
+        assert frame["run_id"].nunique() == 1
+
+
+def test_all_checks_were_evaluated_and_none_blocked(published):
+    evaluations = published["result"].get_asset_check_evaluations()
+    names = {e.check_name for e in evaluations}
+    assert {"gx_stg_bezit", "gx_stg_toewijzingen", "gx_stg_woningzoekenden", "voorraad_balans"} <= names
+    assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in evaluations)
+
+
+def test_voorraad_balances_and_has_four_years(published):
+    voorraad = published["tables"]["kpi_voorraadontwikkeling"].copy()
+    voorraad["numerator"] = voorraad["numerator"].astype("float64")
+    assert balance_errors(voorraad).empty
+    assert sorted(voorraad["jaar"].unique().tolist()) == [2022, 2023, 2024, 2025]
+
+
+def test_sample_kpis_are_plausible(published):
+    labels = published["tables"]["kpi_energielabels"]
+    efg = labels[(labels["indicator"] == "efg_aantal") & (labels["corporatie"] == "alle")]
+    assert (efg["value"] > 0).any()
+    zon = published["tables"]["kpi_zon"]
+    tj = zon[(zon["indicator"] == "tj_per_jaar") & (zon["corporatie"] == "alle")]
+    assert (tj["value"] > 0).all()
+    slaagkans = published["tables"]["kpi_slaagkans"]
+    assert set(slaagkans["definition_id"]) == {"maaskoepel", "lokaal", "eenvoudig"}
+    total = slaagkans[(slaagkans["inkomensklasse"] == "alle") & (slaagkans["leeftijdsklasse"] == "alle")]
+    assert set(total.loc[total["partial_period"].astype(bool), "jaar"]) == {2025}
+    assert ((total["value"] > 0) & (total["value"] <= 100)).all()
+
+
+def test_a_malformed_delivery_fails_the_run_and_leaves_the_warehouse_intact(published, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(published["landing"], landing)
+    lettings = sorted((landing / "woonservice").glob("toewijzingen_*.csv"))[0]
+    lines = lettings.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(";")
+    cells = lines[5].split(";")
+    cells[header.index("toewijzingsdatum")] = "31-02-2024"  # no such date
+    lines[5] = ";".join(cells)
+    lettings.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_graph(landing, published["url"], tmp_path / "storage")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure and e.step_key == "raw_toewijzingen")
+    message = failure.step_failure_data.user_failure_data.description
+    assert lettings.name in message and "rij 6" in message and "toewijzingsdatum" in message and "31-02-2024" in message
+    assert not any(e.is_step_success and e.step_key == "warehouse_publicatie" for e in result.all_events)
+
+    warehouse = Warehouse(published["url"])
+    for name, before in published["tables"].items():
+        pd.testing.assert_frame_equal(warehouse.read("kpi", name), before)
+    warehouse.dispose()
