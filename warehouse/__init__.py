@@ -100,10 +100,11 @@ class Warehouse:
             with self.engine.begin() as connection:
                 for spec, frame in tables.values():
                     written[spec.qualified_name] = self._replace(connection, spec, frame)
-        except sa.exc.SQLAlchemyError as exc:
-            raise WarehouseError(
-                f"schrijven naar het warehouse mislukt, niets gewijzigd ({type(exc).__name__}: {exc.args[0]})"
-            ) from exc
+        except WarehouseError:
+            raise
+        except (sa.exc.SQLAlchemyError, ValueError, TypeError) as exc:
+            detail = exc.args[0] if exc.args else exc
+            raise WarehouseError(f"schrijven naar het warehouse mislukt, niets gewijzigd ({type(exc).__name__}: {detail})") from exc
         return written
 
     def read(self, schema: str, table: str) -> pd.DataFrame:
@@ -114,7 +115,8 @@ class Warehouse:
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def table_exists(self, schema: str, table: str) -> bool:
-        return sa.inspect(self.engine).has_table(table, schema=schema)
+        with self.engine.connect() as connection:
+            return bool(_stored_columns(connection, schema, table))
 
     def _replace(self, connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame) -> int:
         expected = [c for c, _ in spec.columns]
@@ -123,11 +125,9 @@ class Warehouse:
             raise WarehouseError(f"{spec.qualified_name}: kolommen ontbreken in de data: {missing}")
         frame = _to_storage_types(frame[expected], spec)
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"'))
-        inspector = sa.inspect(connection)
-        if inspector.has_table(spec.name, schema=spec.schema):
-            stored = [c["name"] for c in inspector.get_columns(spec.name, schema=spec.schema)]
-            if stored != expected:
-                connection.execute(sa.text(f'DROP TABLE "{spec.schema}"."{spec.name}"'))
+        stored = _stored_columns(connection, spec.schema, spec.name)
+        if stored and stored != expected:
+            connection.execute(sa.text(f'DROP TABLE "{spec.schema}"."{spec.name}"'))
         table = spec.sqlalchemy_table(sa.MetaData())
         table.create(connection, checkfirst=True)
         connection.execute(table.delete())
@@ -138,6 +138,19 @@ class Warehouse:
         else:
             connection.execute(table.insert(), _records(frame, spec))
         return len(frame)
+
+
+def _stored_columns(connection: sa.Connection, schema: str, table: str) -> list[str]:
+    """Column names in order; information_schema works on DuckDB and PostgreSQL alike (SQLAlchemy's
+    PostgreSQL inspector, which duckdb-engine reuses, queries catalogs DuckDB does not have)."""
+    rows = connection.execute(
+        sa.text(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position"
+        ),
+        {"schema": schema, "table": table},
+    )
+    return [r[0] for r in rows]
 
 
 def _to_storage_types(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

@@ -1,0 +1,35 @@
+import json
+
+import dagster as dg
+
+from assets.resources import LandingFolder
+from pipelines.definitions import defs
+from pipelines.sensors import changed_folders, folder_fingerprints
+
+
+def test_fingerprints_change_only_for_the_touched_folder(tmp_path):
+    (tmp_path / "woonservice").mkdir()
+    (tmp_path / "bezit").mkdir()
+    before = folder_fingerprints(tmp_path)
+    (tmp_path / "woonservice" / "toewijzingen_2026.csv").write_text("x")
+    after = folder_fingerprints(tmp_path)
+    assert changed_folders(before, after) == ["woonservice"]
+
+
+def test_sensor_requests_the_raw_assets_of_a_new_file_and_everything_downstream(tmp_path):
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    (tmp_path / "ep_online").mkdir()
+    resources = {"landing": LandingFolder(path=str(tmp_path))}
+    with dg.build_sensor_context(resources=resources, repository_def=defs.get_repository_def()) as context:
+        first = sensor(context)
+    assert not first.run_requests  # the first look only records what is there
+    (tmp_path / "ep_online" / "v20251201_v4_csv.zip").write_bytes(b"new")
+    with dg.build_sensor_context(
+        cursor=first.cursor, resources=resources, repository_def=defs.get_repository_def()
+    ) as context:
+        second = sensor(context)
+    [request] = second.run_requests
+    keys = {k.to_user_string() for k in request.asset_selection}
+    assert {"raw_ep_online", "stg_energielabels", "kpi_energielabels", "warehouse_publicatie"} <= keys
+    assert "raw_toewijzingen" not in keys and "kpi_slaagkans" not in keys
+    assert json.loads(second.cursor)["ep_online"] != json.loads(first.cursor)["ep_online"]
