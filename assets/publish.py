@@ -9,8 +9,10 @@ it) fails, this asset does not run and the warehouse keeps the previous tables.
 import dagster as dg
 import pandas as pd
 
+from assets.catalog import CATALOG_COLUMNS, catalog_frame
 from assets.kpi import energielabels, slaagkans, voorraad, zon
 from assets.resources import WarehouseResource
+from warehouse import TableSpec
 
 PUBLISHED = {
     "kpi_slaagkans": slaagkans.TABLE,
@@ -19,6 +21,8 @@ PUBLISHED = {
     "kpi_voorraadontwikkeling": voorraad.TABLE,
 }
 
+CATALOG_SPEC = TableSpec("kpi_catalog", [(c.name, c.type) for c in CATALOG_COLUMNS], schema="kpi")
+
 
 @dg.asset(
     group_name="publicatie",
@@ -26,7 +30,7 @@ PUBLISHED = {
     owners=["team:woningmarkt"],
     description=(
         "Publiceert alle KPI-tabellen (schema kpi) in een transactie naar het warehouse dat dashboards lezen. "
-        "Tabellen: " + ", ".join(f"kpi.{t}" for t in PUBLISHED)
+        "Tabellen: " + ", ".join(f"kpi.{t}" for t in PUBLISHED) + ", en het datawoordenboek kpi.kpi_catalog."
     ),
 )
 def warehouse_publicatie(
@@ -42,9 +46,11 @@ def warehouse_publicatie(
         "kpi_zon": kpi_zon,
         "kpi_voorraadontwikkeling": kpi_voorraadontwikkeling,
     }
+    tables = {name: (PUBLISHED[name].table_spec(), frame) for name, frame in frames.items()}
+    tables["kpi_catalog"] = (CATALOG_SPEC, catalog_frame())
     client = warehouse.client()
     try:
-        written = client.publish({name: (PUBLISHED[name].table_spec(), frame) for name, frame in frames.items()})
+        written = client.publish(tables)
     finally:
         client.dispose()
     return dg.MaterializeResult(

@@ -48,3 +48,12 @@ def test_missing_column_is_refused_before_anything_changes(warehouse):
 def test_identifiers_from_configuration_are_allow_listed(name):
     with pytest.raises(ValueError):
         check_identifier(name)
+
+
+def test_data_dictionary_is_generated_from_the_code():
+    from assets.catalog import DICTIONARY_PATH, KPI_TABLES, catalog_frame, render_markdown
+
+    assert DICTIONARY_PATH.read_text(encoding="utf-8") == render_markdown(), "run: python -m assets.catalog"
+    catalog = catalog_frame()
+    assert set(catalog["tabel"]) == {t.name for t in KPI_TABLES}
+    assert catalog["beschrijving"].str.len().gt(0).all()
