@@ -47,14 +47,14 @@ def decode_bytes(raw: bytes, file: str | Path) -> str:
     raise SourceError(file, "tekstcodering niet herkend", expected="UTF-8 of Windows-1252 (cp1252)")
 
 
-def detect_separator(header_line: str, file: str | Path) -> str:
+def detect_separator(header_line: str, file: str | Path, *, row: int = 1) -> str:
     counts = {sep: header_line.count(sep) for sep in SEPARATORS}
     best = max(counts, key=lambda s: counts[s])
     if counts[best] == 0:
         raise SchemaError(
             file,
             "geen scheidingsteken gevonden in de kopregel",
-            row=1,
+            row=row,
             value=header_line[:80],
             expected="kolommen gescheiden door ';', ',' of tab",
         )
@@ -85,30 +85,59 @@ def read_delimited(
 def parse_delimited_text(
     text: str, name: str, *, skip_lines: int = 0, separator: str | None = None
 ) -> pd.DataFrame:
-    lines = text.splitlines()
-    if len(lines) <= skip_lines or not lines[skip_lines].strip():
+    """Parse delimited text (already decoded) into a frame of strings with source row numbers.
+
+    Row numbers are physical line numbers, so a quoted cell that spans two lines does not shift the
+    numbers of the rows after it. Trailing empty header cells and trailing empty fields (a stray
+    separator at the end of each line, as some exports write) are ignored.
+    """
+    stream = io.StringIO(text, newline="")
+    for _ in range(skip_lines):
+        stream.readline()
+    body = stream.read()
+    first_line = body.splitlines()[0] if body else ""
+    if not first_line.strip():
         raise SchemaError(name, "bestand is leeg of heeft geen kopregel", row=skip_lines + 1)
-    header_line = lines[skip_lines]
-    sep = separator or detect_separator(header_line, name)
-    body = "\n".join(lines[skip_lines:])
-    reader = csv.reader(io.StringIO(body), delimiter=sep, quotechar='"')
-    rows = list(reader)
-    header = [h.replace("\ufeff", "").strip() for h in rows[0]]
+    sep = separator or detect_separator(first_line, name, row=skip_lines + 1)
+    if separator is not None and separator not in first_line:
+        others = [s for s in SEPARATORS if s != separator and s in first_line]
+        if others:
+            raise SchemaError(
+                name,
+                f"scheidingsteken {separator!r} niet gevonden in de kopregel; de kopregel gebruikt {others[0]!r}",
+                row=skip_lines + 1,
+                value=first_line[:80],
+                expected=f"kolommen gescheiden door {separator!r}",
+            )
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep, quotechar='"')
+    header_raw = next(reader)
+    header = [h.replace("\ufeff", "").strip() for h in header_raw]
+    while header and header[-1] == "":
+        header.pop()
     _check_header(header, name, header_row=skip_lines + 1)
     records: list[list[str]] = []
     row_numbers: list[int] = []
-    for offset, row in enumerate(rows[1:], start=skip_lines + 2):
+    while True:
+        start_line = skip_lines + reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise SourceError(name, f"rij is geen geldige CSV ({exc})", row=start_line) from exc
         if not row or all(not cell.strip() for cell in row):
             continue  # blank lines are not records
+        while len(row) > len(header) and not row[-1].strip():
+            row = row[:-1]
         if len(row) != len(header):
             raise SourceError(
                 name,
                 f"rij heeft {len(row)} velden, de kopregel {len(header)}",
-                row=offset,
+                row=start_line,
                 expected=f"{len(header)} velden gescheiden door {sep!r}",
             )
         records.append([cell.strip() for cell in row])
-        row_numbers.append(offset)
+        row_numbers.append(start_line)
     frame = pd.DataFrame(records, columns=header, dtype="str")
     frame = frame.replace("", np.nan)
     frame[SOURCE_FILE] = name
@@ -116,17 +145,31 @@ def parse_delimited_text(
     return frame
 
 
-def read_xlsx(path: str | Path, *, sheet: str | None = None, display_name: str | None = None) -> pd.DataFrame:
-    """Read the first (or named) sheet as strings; formulas give their cached values, never run."""
+def read_xlsx(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    display_name: str | None = None,
+    decimal: str = ".",
+) -> pd.DataFrame:
+    """Read the first (or named) sheet as strings; formulas give their cached values, never run.
+
+    Numeric cells are written with `decimal` as decimal mark (never with thousands marks or an
+    exponent), so the same number parser serves numeric cells and amounts typed as text.
+    """
     from openpyxl import load_workbook
 
     path = Path(path)
     name = display_name or path.name
+    if not path.exists():
+        raise SourceError(name, "bestand niet gevonden")
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a broken zip/xml
         raise SourceError(name, f"geen leesbaar XLSX-bestand ({type(exc).__name__}: {exc})") from exc
     try:
+        if sheet and sheet not in workbook.sheetnames:
+            raise SourceError(name, f"werkblad {sheet!r} ontbreekt", expected=", ".join(workbook.sheetnames))
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
         rows = list(worksheet.iter_rows(values_only=True))
     finally:
@@ -143,7 +186,7 @@ def read_xlsx(path: str | Path, *, sheet: str | None = None, display_name: str |
         cells = list(row[: len(header)]) + [None] * max(0, len(header) - len(row))
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
             continue
-        records.append([_xlsx_cell_text(cell) for cell in cells])
+        records.append([_xlsx_cell_text(cell, decimal) for cell in cells])
         row_numbers.append(offset)
     frame = pd.DataFrame(records, columns=header, dtype="str")
     frame[SOURCE_FILE] = name
@@ -151,16 +194,18 @@ def read_xlsx(path: str | Path, *, sheet: str | None = None, display_name: str |
     return frame
 
 
-def _xlsx_cell_text(cell: object) -> str | None:
+def _xlsx_cell_text(cell: object, decimal: str = ".") -> str | None:
     """Excel cells become the text the parsers expect; dates as ISO, whole floats without '.0'."""
     if cell is None:
         return None
+    if isinstance(cell, bool):
+        return "ja" if cell else "nee"
     if hasattr(cell, "strftime"):
         return cell.strftime("%Y-%m-%d")  # type: ignore[union-attr]
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     if isinstance(cell, float):
-        return repr(cell)
+        return np.format_float_positional(cell, trim="-").replace(".", decimal)
     text = str(cell).strip()
     return text or None
 
@@ -206,10 +251,11 @@ def map_columns(
     present = set(renames.values())
     missing_required = [c for c in required if c not in present]
     if missing_required:
-        expected = "; ".join(
-            f"{c} (kop: {aliases[c] if isinstance(aliases[c], str) else ' / '.join(aliases[c])})"
-            for c in missing_required
-        )
+        def _headers(contract: str) -> str:
+            names = aliases.get(contract, contract)
+            return names if isinstance(names, str) else " / ".join(names)
+
+        expected = "; ".join(f"{c} (kop: {_headers(c)})" for c in missing_required)
         raise SchemaError(
             file,
             f"verplichte kolom(men) ontbreken: {', '.join(missing_required)}",
@@ -242,34 +288,60 @@ def parse_number(
     decimal: str = ",",
     thousands: str | None = ".",
     minimum: float | None = None,
+    maximum: float | None = None,
 ) -> pd.Series:
-    """Dutch amounts: '€ 1.234,56', '-12,5', '700'. Returns float64 with NaN for empty cells."""
+    """Dutch amounts: '€ 1.234,56', '-12,5', '700'. Returns float64 with NaN for empty cells.
+
+    Strict about the declared convention: a thousands mark must group three digits, and any other
+    mark is refused, so '12.5' in a decimal-comma file is an error rather than 125 or 12.5.
+    A `thousands` equal to `decimal` means no thousands mark.
+    """
+    if thousands == decimal:
+        thousands = None  # parse_number(..., decimal=".") with the default thousands: no thousands mark
     raw = frame[column]
-    text = raw.astype("str").where(raw.notna(), None)
+    present = raw.notna() & (raw.astype("str").str.strip() != "")
+    text = raw.astype("str").where(present, None)
     cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True)
     if thousands:
         # Only strip a thousands mark that really groups digits, so '12.5' in a comma file is refused.
         cleaned = cleaned.str.replace(rf"(?<=\d){re.escape(thousands)}(?=\d{{3}}(?:\D|$))", "", regex=True)
-    if decimal != ".":
-        cleaned = cleaned.str.replace(decimal, ".", regex=False)
-    cleaned = cleaned.replace("", None)
-    numbers = pd.to_numeric(cleaned, errors="coerce")
-    bad = numbers.isna() & raw.notna() & (raw.astype("str").str.strip() != "")
+    dec = re.escape(decimal)
+    well_formed = cleaned.str.fullmatch(rf"[+-]?(?:\d+(?:{dec}\d+)?|{dec}\d+)").fillna(False).astype(bool)
+    bad = present & ~well_formed
     if bad.any():
         row, value = _first_bad(bad, frame, raw)
-        sample = "1.234,56" if decimal == "," else "1,234.56"
+        sample = "1.234,56" if decimal == "," else ("1,234.56" if thousands == "," else "1234.56")
         raise SourceError(file, "geen geldig getal", row=row, column=column, value=value, expected=f"getal zoals {sample}")
-    numbers = numbers.astype("float64")
+    if decimal != ".":
+        cleaned = cleaned.str.replace(decimal, ".", regex=False)
+    numbers = pd.to_numeric(cleaned.where(present, None), errors="coerce").astype("float64")
     if minimum is not None:
         low = numbers < minimum
         if low.any():
             row, value = _first_bad(low, frame, raw)
-            raise SourceError(file, "waarde is te laag", row=row, column=column, value=value, expected=f">= {minimum:g}")
+            message = "negatieve waarde niet toegestaan" if minimum == 0 else "waarde is te laag"
+            raise SourceError(file, message, row=row, column=column, value=value, expected=f">= {minimum:g}")
+    if maximum is not None:
+        high = numbers > maximum
+        if high.any():
+            row, value = _first_bad(high, frame, raw)
+            raise SourceError(file, "waarde is te hoog", row=row, column=column, value=value, expected=f"<= {maximum:g}")
     return numbers
 
 
-def parse_integer(frame: pd.DataFrame, column: str, *, file: str, minimum: int | None = None) -> pd.Series:
-    numbers = parse_number(frame, column, file=file, decimal=",", thousands=".", minimum=minimum)
+def parse_integer(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    file: str,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    decimal: str = ",",
+    thousands: str | None = ".",
+) -> pd.Series:
+    numbers = parse_number(
+        frame, column, file=file, decimal=decimal, thousands=thousands, minimum=minimum, maximum=maximum
+    )
     fractional = numbers.notna() & (numbers != numbers.round())
     if fractional.any():
         row, value = _first_bad(fractional, frame, frame[column])
@@ -294,6 +366,14 @@ def parse_date(
             break
         parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         hit = parsed.notna()
+        # pandas 3 keeps years beyond 1677..2262 at second resolution; they do not fit datetime64[ns].
+        beyond = hit & ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max))
+        if beyond.any():
+            row, value = _first_bad(beyond.reindex(frame.index, fill_value=False), frame, raw)
+            raise SourceError(
+                file, "datum buiten het geldige bereik", row=row, column=column, value=value,
+                expected="een jaar tussen 1678 en 2261",
+            )
         result.loc[parsed.index[hit]] = parsed[hit].astype("datetime64[ns]")
         todo.loc[parsed.index[hit]] = False
     if todo.any():
@@ -375,6 +455,38 @@ def split_huisnummer(series: pd.Series) -> pd.DataFrame:
 def normalise_toevoeging(series: pd.Series) -> pd.Series:
     text = series.astype("str").where(series.notna(), None).str.strip().str.upper()
     return text.str.replace(r"^[-/\s]+", "", regex=True).replace("", None).astype("str")
+
+
+def map_values(series: pd.Series, values: Mapping[str, str | None] | None) -> pd.Series:
+    """Replace delivered values by contract values (case- and blank-insensitive); others pass through.
+
+    A value mapped to None or '' becomes missing. Returns a 'str' series.
+    """
+    text = series.astype("str").where(series.notna(), None).str.strip()
+    if not values:
+        return text.replace("", None).astype("str")
+    lookup = {_value_key(k): ("" if v is None else str(v)) for k, v in values.items()}
+    keys = text.str.replace(r"\s+", " ", regex=True).str.casefold()
+    known = keys.isin(list(lookup))
+    out = text.where(~known, keys.map(lookup))
+    return out.replace("", None).astype("str")
+
+
+def _value_key(value: object) -> str:
+    return re.sub(r"\s+", " ", str(value).strip()).casefold()
+
+
+def normalise_cbs_code(series: pd.Series, prefix: str, digits: int) -> pd.Series:
+    """CBS area codes: strip (CBS pads with blanks), upper-case, and add the prefix to bare digits.
+
+    'gm0392 ' -> 'GM0392', '392' -> 'GM0392' (prefix 'GM', 4 digits), '03920101' -> 'BU03920101'.
+    Whether the result is valid is for the caller to check.
+    """
+    text = series.astype("str").where(series.notna(), None).str.strip().str.upper()
+    text = text.str.replace(r"\s+", "", regex=True)
+    bare = text.str.fullmatch(rf"\d{{1,{digits}}}").fillna(False).astype(bool)
+    text = text.where(~bare, prefix + text.str.zfill(digits))
+    return text.replace("", None).astype("str")
 
 
 def normalise_bag_id(series: pd.Series, *, file: str, frame: pd.DataFrame, column: str) -> tuple[pd.Series, int]:
