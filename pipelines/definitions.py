@@ -29,7 +29,7 @@ all_checks = [
 
 nightly_job = dg.define_asset_job(
     name="nightly",
-    selection=dg.AssetSelection.all(include_sources=False),
+    selection=dg.AssetSelection.all(),
     description="Alle bronnen -> staging (met GX-checks) -> KPI's -> publicatie in het warehouse.",
     tags={"dagster/max_retries": "1"},
 )

@@ -13,10 +13,24 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def root_cause(event: object) -> str:
+    """The innermost error message of a failed step: the reader's or warehouse's own words."""
+    data = getattr(event, "step_failure_data", None)
+    if data is None:
+        return ""
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else ""
+
+
 def main() -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch(exist_ok=True)  # defaults: SQLite run and event storage under DAGSTER_HOME
     (PROJECT_DIR / "out").mkdir(exist_ok=True)
 
     import dagster as dg
@@ -27,14 +41,18 @@ def main() -> int:
 
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("nightly").execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("nightly").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     seconds = time.monotonic() - started
     url = os.environ.get("PRESTATIEMONITOR_WAREHOUSE_URL", f"duckdb:///{DEFAULT_WAREHOUSE}")
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         print(f"\nRun {result.run_id} MISLUKT na {seconds:.0f} s; het warehouse is niet gewijzigd.")
         for event in failures:
-            print(f"  - {event.step_key}: {event.step_failure_data.error.message.strip() if event.step_failure_data and event.step_failure_data.error else ''}")
+            print(f"  - {event.step_key}: {root_cause(event)}")
         return 1
     warehouse = Warehouse(url)
     print(f"\nRun {result.run_id} geslaagd in {seconds:.0f} s.")

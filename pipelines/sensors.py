@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.resources import LandingFolder
+
 # landing sub-folder -> the raw assets that read it
 FOLDER_ASSETS = {
     "bezit": ["raw_bezit"],
@@ -43,10 +45,9 @@ def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
         minimum_interval_seconds=300,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Start een run voor de datasets waarvan een bestand in de landingsmap nieuw of gewijzigd is.",
-        required_resource_keys={"landing"},
     )
-    def landing_folder_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        root = Path(context.resources.landing.path)
+    def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder) -> dg.SensorResult:
+        root = landing.root
         current = folder_fingerprints(root)
         previous = json.loads(context.cursor) if context.cursor else None
         if previous is None:

@@ -80,7 +80,11 @@ def test_sample_kpis_are_plausible(published):
     assert set(slaagkans["definition_id"]) == {"maaskoepel", "lokaal", "eenvoudig"}
     total = slaagkans[(slaagkans["inkomensklasse"] == "alle") & (slaagkans["leeftijdsklasse"] == "alle")]
     assert set(total.loc[total["partial_period"].astype(bool), "jaar"]) == {2025}
-    assert ((total["value"] > 0) & (total["value"] <= 100)).all()
+    published_values = total.loc[~total["suppressed"].astype(bool), "value"]
+    assert published_values.between(0, 100).all()
+    region = total[total["gemeente_code"].isin(["GM0392", "GM0397"])]
+    assert region["value"].between(0, 100, inclusive="right").all()  # seekers are housed every year
+    assert not region["suppressed"].astype(bool).any()
 
 
 def test_a_malformed_delivery_fails_the_run_and_leaves_the_warehouse_intact(published, tmp_path):

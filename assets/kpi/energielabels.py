@@ -144,7 +144,7 @@ def kpi_energielabels(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         snapshot=snapshot_of(stg_bezit, stg_energielabels),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -132,7 +132,7 @@ def kpi_slaagkans(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         snapshot=snapshot_of(stg_woningzoekenden, stg_toewijzingen),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -219,7 +219,7 @@ def kpi_voorraadontwikkeling(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         snapshot=snapshot_of(stg_bezit),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
