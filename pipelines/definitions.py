@@ -10,7 +10,7 @@ from assets import publish, raw
 from assets.kpi import energielabels, slaagkans, voorraad, zon
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
-from assets.staging import bezit, leefbaarometer, woonservice
+from assets.staging import bezit, leefbaarometer, mutaties, woonservice
 from expectations.checks import suite_check
 from pipelines import config
 from pipelines.io import ParquetIOManager
@@ -18,7 +18,7 @@ from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ASSET_MODULES = [raw, bezit, woonservice, leefbaarometer, slaagkans, energielabels, zon, voorraad, publish]
+ASSET_MODULES = [raw, bezit, mutaties, woonservice, leefbaarometer, slaagkans, energielabels, zon, voorraad, publish]
 all_assets = dg.load_assets_from_modules(ASSET_MODULES)
 all_checks = [
     *dg.load_asset_checks_from_modules([voorraad]),

@@ -1,6 +1,7 @@
 import pytest
 
-from assets.kpi.voorraad import balance_errors, compute_voorraad, stock_transitions
+from assets.kpi.voorraad import balance_errors, compute_voorraad
+from assets.staging.mutaties import stock_transitions
 from tests.kpi_fixtures import one, stock
 
 P0, P1 = "2021-12-31", "2022-12-31"

@@ -8,7 +8,6 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
-from assets.kpi.voorraad import stock_transitions
 from sources.formats import address_key
 from sources.reference import ReferenceTable, load_gemeenten, load_huurgrenzen
 
@@ -61,26 +60,6 @@ def stg_bezit(raw_bezit: pd.DataFrame) -> dg.Output:
             "dagster/row_count": len(frame),
             "dagster/column_schema": column_schema(frame),
             "eenheden_in_exploitatie": dg.MetadataValue.json({f"{c} {p}": int(n) for (c, p), n in per_list.items()}),
-        },
-    )
-
-
-@dg.asset(
-    description=(
-        "Mutaties in de woningvoorraad per corporatie en jaar, afgeleid uit opeenvolgende bezitslijsten: "
-        "instroom (herkomst), uitstroom (reden uit exploitatie) en herindeling (DAEB/huurklasse). "
-        "Zonder opgegeven reden of herkomst: 'overig' met afgeleid=True."
-    ),
-    **STAGING,
-)
-def stg_voorraadmutaties(stg_bezit: pd.DataFrame) -> dg.Output:
-    frame = stock_transitions(stg_bezit)
-    return dg.Output(
-        frame,
-        metadata={
-            "dagster/row_count": len(frame),
-            "dagster/column_schema": column_schema(frame),
-            "afgeleide_mutaties": int(frame["afgeleid"].sum()),
         },
     )
 
