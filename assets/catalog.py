@@ -12,9 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from assets.common import Column, KpiTable
-from assets.kpi import energielabels, slaagkans, voorraad, zon
+from assets.kpi import KPI_TABLES
 
-KPI_TABLES: list[KpiTable] = [slaagkans.TABLE, energielabels.TABLE, zon.TABLE, voorraad.TABLE]
 DICTIONARY_PATH = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 
 CATALOG_TABLE = KpiTable(name="kpi_catalog", description="", dimensions=[])

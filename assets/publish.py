@@ -10,21 +10,17 @@ import dagster as dg
 import pandas as pd
 
 from assets.catalog import CATALOG_COLUMNS, catalog_frame
-from assets.kpi import energielabels, slaagkans, voorraad, zon
+from assets.kpi import KPI_TABLES
 from assets.resources import WarehouseResource
 from warehouse import TableSpec
 
-PUBLISHED = {
-    "kpi_slaagkans": slaagkans.TABLE,
-    "kpi_energielabels": energielabels.TABLE,
-    "kpi_zon": zon.TABLE,
-    "kpi_voorraadontwikkeling": voorraad.TABLE,
-}
+PUBLISHED = {table.name: table for table in KPI_TABLES}
 
 CATALOG_SPEC = TableSpec("kpi_catalog", [(c.name, c.type) for c in CATALOG_COLUMNS], schema="kpi")
 
 
 @dg.asset(
+    ins={name: dg.AssetIn(name) for name in PUBLISHED},
     group_name="publicatie",
     kinds={"duckdb", "postgres", "sql"},
     owners=["team:woningmarkt"],
@@ -33,19 +29,7 @@ CATALOG_SPEC = TableSpec("kpi_catalog", [(c.name, c.type) for c in CATALOG_COLUM
         "Tabellen: " + ", ".join(f"kpi.{t}" for t in PUBLISHED) + ", en het datawoordenboek kpi.kpi_catalog."
     ),
 )
-def warehouse_publicatie(
-    warehouse: WarehouseResource,
-    kpi_slaagkans: pd.DataFrame,
-    kpi_energielabels: pd.DataFrame,
-    kpi_zon: pd.DataFrame,
-    kpi_voorraadontwikkeling: pd.DataFrame,
-) -> dg.MaterializeResult:
-    frames = {
-        "kpi_slaagkans": kpi_slaagkans,
-        "kpi_energielabels": kpi_energielabels,
-        "kpi_zon": kpi_zon,
-        "kpi_voorraadontwikkeling": kpi_voorraadontwikkeling,
-    }
+def warehouse_publicatie(warehouse: WarehouseResource, **frames: pd.DataFrame) -> dg.MaterializeResult:
     tables = {name: (PUBLISHED[name].table_spec(), frame) for name, frame in frames.items()}
     tables["kpi_catalog"] = (CATALOG_SPEC, catalog_frame())
     client = warehouse.client()

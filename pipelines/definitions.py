@@ -7,7 +7,7 @@ import os
 import dagster as dg
 
 from assets import publish, raw
-from assets.kpi import energielabels, slaagkans, voorraad, zon
+from assets.kpi import KPI_MODULES
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
 from assets.staging import bezit, leefbaarometer, mutaties, woonservice
@@ -18,10 +18,10 @@ from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ASSET_MODULES = [raw, bezit, mutaties, woonservice, leefbaarometer, slaagkans, energielabels, zon, voorraad, publish]
+ASSET_MODULES = [raw, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, publish]
 all_assets = dg.load_assets_from_modules(ASSET_MODULES)
 all_checks = [
-    *dg.load_asset_checks_from_modules([voorraad]),
+    *dg.load_asset_checks_from_modules(KPI_MODULES),
     suite_check("stg_bezit"),
     suite_check("stg_toewijzingen"),
     suite_check("stg_woningzoekenden"),

@@ -1,0 +1,9 @@
+"""The KPI families. Each module defines TABLE (its published table) and the asset named after it.
+
+Register a new family here: publication, the data dictionary and the Definitions all read this list.
+"""
+
+from assets.kpi import energielabels, slaagkans, voorraad, zon
+
+KPI_MODULES = [slaagkans, energielabels, zon, voorraad]
+KPI_TABLES = [module.TABLE for module in KPI_MODULES]
