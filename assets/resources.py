@@ -62,3 +62,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def client(self) -> Warehouse:
         return Warehouse(self.url)
+
+
+class DataQuality(dg.ConfigurableResource):
+    """Where the steward's corrections file is, where validation reports go, and the run's date."""
+
+    corrections_path: str = str(PROJECT_DIR / "corrections" / "correcties.csv")
+    report_dir: str = str(PROJECT_DIR / "out" / "validatie")
+    vandaag: str = ""  # yyyy-mm-dd; empty = the real date. Tests and re-runs of old data set it.

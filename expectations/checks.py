@@ -1,8 +1,6 @@
-"""Each GX suite becomes one blocking Dagster asset check on its staged asset.
+"""How a suite's outcome is shown in the Dagster UI: counts, the failed rules and the failing rows.
 
-Severity per expectation: `critical` failures make the check fail with ERROR, which blocks the KPI
-assets downstream (they keep yesterday's tables); `warning` failures make it fail with WARN, which
-informs the steward without blocking.
+The checks themselves are declared on the staged assets (expectations/quality.py, assets/quality.py).
 """
 
 from __future__ import annotations
@@ -10,7 +8,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from expectations.runner import SAMPLE_ROWS, SuiteOutcome, load_suite_definition, run_suite
+from expectations.runner import SAMPLE_ROWS, SuiteOutcome
 
 
 def outcome_metadata(outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
@@ -26,7 +24,7 @@ def outcome_metadata(outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
             for f in outcome.failed
         ]
     )
-    rows = outcome.failing_rows()
+    rows = outcome.failing_rows().drop(columns=["_row"])
     return {
         "suite": dg.MetadataValue.text(outcome.suite),
         "verwachtingen_geevalueerd": dg.MetadataValue.int(outcome.evaluated),
@@ -38,33 +36,3 @@ def outcome_metadata(outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
             rows.head(SAMPLE_ROWS).astype("str").to_markdown(index=False) if len(rows) else "geen"
         ),
     }
-
-
-def suite_check(asset_name: str, suite_name: str | None = None) -> dg.AssetChecksDefinition:
-    suite_name = suite_name or asset_name
-    definition = load_suite_definition(suite_name)
-    description = definition.get("meta", {}).get("description", f"Great Expectations suite {suite_name}")
-
-    @dg.asset_check(
-        asset=asset_name,
-        name=f"gx_{suite_name}",
-        blocking=True,
-        description=f"{description} (expectations/{suite_name}.json; ERROR blokkeert de KPI's, WARN informeert)",
-        metadata={"suite": f"expectations/{suite_name}.json"},
-    )
-    def _check(staged: pd.DataFrame) -> dg.AssetCheckResult:
-        outcome = run_suite(staged, suite_name)
-        blocking = outcome.blocking_failures
-        severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
-        return dg.AssetCheckResult(
-            passed=not outcome.failed,
-            severity=severity,
-            metadata=outcome_metadata(outcome),
-            description=(
-                "alle verwachtingen gehaald"
-                if not outcome.failed
-                else f"{len(outcome.failed)} verwachting(en) niet gehaald: " + ", ".join(f.rule for f in outcome.failed)
-            ),
-        )
-
-    return _check

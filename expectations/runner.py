@@ -51,20 +51,21 @@ class SuiteOutcome:
         return [f for f in self.failed if f.severity == SEVERITY_ERROR]
 
     def failing_rows(self) -> pd.DataFrame:
-        """One row per (failing row, rule): source file, row number, column, value and rule."""
-        records = [
-            {
-                "bestand": r.get("_source_file"),
-                "rij": r.get("_source_row"),
-                "kolom": f.column,
-                "waarde": None if f.column is None else r.get(f.column),
-                "regel": f.rule,
-                "ernst": "ERROR" if f.severity == SEVERITY_ERROR else "WARN",
-            }
-            for f in self.failed
-            for r in f.rows
-        ]
-        return pd.DataFrame(records, columns=["bestand", "rij", "kolom", "waarde", "regel", "ernst"])
+        """One row per (failing row, rule): source file, row number, column, value and rule.
+
+        A table-level failure (e.g. the row count) gives one row without file and row number.
+        """
+        records: list[dict[str, Any]] = []
+        for f in self.failed:
+            severity = "ERROR" if f.severity == SEVERITY_ERROR else "WARN"
+            if not f.rows:
+                records.append({"bestand": None, "rij": None, "kolom": f.column, "waarde": _shown(f.observed_value),
+                                "regel": f.rule, "ernst": severity, "_row": {}})
+            for r in f.rows:
+                value = None if f.column is None else " / ".join(str(r.get(c)) for c in f.column.split(","))
+                records.append({"bestand": r.get("_source_file"), "rij": r.get("_source_row"), "kolom": f.column,
+                                "waarde": value, "regel": f.rule, "ernst": severity, "_row": r})
+        return pd.DataFrame(records, columns=["bestand", "rij", "kolom", "waarde", "regel", "ernst", "_row"])
 
 
 def load_suite_definition(name: str, directory: Path = SUITE_DIR) -> dict[str, Any]:
@@ -94,17 +95,31 @@ def _batch_definition() -> Any:
     return source.add_dataframe_asset("dataframe").add_batch_definition_whole_dataframe("whole")
 
 
-def run_suite(frame: pd.DataFrame, name: str, directory: Path = SUITE_DIR) -> SuiteOutcome:
+def run_suite(
+    frame: pd.DataFrame,
+    name: str,
+    directory: Path = SUITE_DIR,
+    *,
+    parameters: dict[str, Any] | None = None,
+    extra_expectations: list[dict[str, Any]] | None = None,
+    key_columns: list[str] | None = None,
+) -> SuiteOutcome:
+    """Validate `frame`; `parameters` fill `{"$PARAMETER": name}` values in the suite (e.g. vandaag),
+    `extra_expectations` are added for this run only (e.g. row-count bounds from the previous load),
+    and `key_columns` are returned with every failing row so it can be named by its business key."""
     _quiet_gx()
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(**load_suite_definition(name, directory))
-    index_columns = [c for c in INDEX_COLUMNS if c in frame.columns]
+    definition = load_suite_definition(name, directory)
+    definition["expectations"] = [*definition["expectations"], *(extra_expectations or [])]
+    suite = gx.ExpectationSuite(**definition)
+    wanted = [*INDEX_COLUMNS, *(key_columns or [])]
+    index_columns = list(dict.fromkeys(c for c in wanted if c in frame.columns))
     result_format: dict[str, Any] = {"result_format": "COMPLETE"}
     if index_columns:
         result_format["unexpected_index_column_names"] = index_columns
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
-    validation = batch.validate(suite, result_format=result_format)
+    validation = batch.validate(suite, result_format=result_format, expectation_parameters=parameters or {})
     failed: list[FailedExpectation] = []
     for result in validation.results:
         if result.success:
@@ -112,10 +127,15 @@ def run_suite(frame: pd.DataFrame, name: str, directory: Path = SUITE_DIR) -> Su
         config = result.expectation_config
         details = result.result or {}
         rows = [dict(r) for r in (details.get("unexpected_index_list") or []) if isinstance(r, dict)]
+        column = config.kwargs.get("column")
+        if column is None and "column_A" in config.kwargs:
+            column = f"{config.kwargs['column_A']},{config.kwargs['column_B']}"
+        elif column is None and "column_list" in config.kwargs:
+            column = ",".join(config.kwargs["column_list"])
         failed.append(
             FailedExpectation(
                 expectation=config.type,
-                column=config.kwargs.get("column"),
+                column=column,
                 severity=str(getattr(config.severity, "value", config.severity)),
                 unexpected_count=details.get("unexpected_count"),
                 unexpected_percent=details.get("unexpected_percent"),
@@ -124,6 +144,10 @@ def run_suite(frame: pd.DataFrame, name: str, directory: Path = SUITE_DIR) -> Su
             )
         )
     return SuiteOutcome(suite=name, evaluated=len(validation.results), failed=failed, row_count=len(frame))
+
+
+def _shown(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _plain(value: Any) -> Any:

@@ -1,51 +1,27 @@
 """The whole graph on the bundled sample, into a temporary DuckDB warehouse; and a broken delivery
 that must leave the published tables exactly as they were."""
 
-import shutil
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 import pytest
 
 from assets.kpi.voorraad import balance_errors
 from assets.publish import PUBLISHED
-from assets.resources import LandingFolder, WarehouseResource
-from assets.settings import KpiSettings
-from pipelines.config import SAMPLE_LANDING
-from pipelines.definitions import all_assets, all_checks
-from pipelines.io import ParquetIOManager
+from tests.pipeline_helpers import Workspace, failed_steps
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
 
-def run_graph(landing: Path, warehouse_url: str, storage: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [*all_assets, *all_checks],
-        resources={
-            "landing": LandingFolder(path=str(landing)),
-            "warehouse": WarehouseResource(url=warehouse_url),
-            "kpi_settings": KpiSettings(),
-            "io_manager": ParquetIOManager(base_path=str(storage)),
-        },
-        raise_on_error=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    base = tmp_path_factory.mktemp("sample")
-    landing = base / "landing"
-    shutil.copytree(SAMPLE_LANDING, landing)
-    url = f"duckdb:///{base / 'warehouse.duckdb'}"
-    result = run_graph(landing, url, base / "storage")
-    failures = [e.step_key for e in result.all_events if e.is_step_failure]
-    assert result.success, f"failed steps: {failures}"
-    warehouse = Warehouse(url)
+    workspace = Workspace(tmp_path_factory.mktemp("sample"))
+    result = workspace.run()
+    assert result.success, f"failed steps: {failed_steps(result)}"
+    warehouse = Warehouse(workspace.url)
     tables = {name: warehouse.read("kpi", name) for name in PUBLISHED}
     warehouse.dispose()
-    return {"base": base, "landing": landing, "url": url, "tables": tables, "result": result}
+    return {"workspace": workspace, "url": workspace.url, "tables": tables, "result": result}
 
 
 def test_every_kpi_table_is_published_and_non_empty(published):
@@ -58,7 +34,9 @@ def test_every_kpi_table_is_published_and_non_empty(published):
 def test_all_checks_were_evaluated_and_none_blocked(published):
     evaluations = published["result"].get_asset_check_evaluations()
     names = {e.check_name for e in evaluations}
-    assert {"gx_stg_bezit", "gx_stg_toewijzingen", "gx_stg_woningzoekenden", "voorraad_balans"} <= names
+    expected = {f"gx_{d}" for d in ("stg_bezit", "stg_toewijzingen", "stg_woningzoekenden", "stg_energielabels",
+                                    "stg_leefbaarometer", "stg_voorraadmutaties", "stg_referentiedata")}
+    assert expected | {"voorraad_balans", "bezitslabel_vs_ep_online", "toewijzingen_buiten_bezit"} <= names
     assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in evaluations)
 
 
@@ -88,8 +66,9 @@ def test_sample_kpis_are_plausible(published):
 
 
 def test_a_malformed_delivery_fails_the_run_and_leaves_the_warehouse_intact(published, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(published["landing"], landing)
+    workspace = Workspace(tmp_path, landing=published["workspace"].landing)
+    workspace.url = published["url"]
+    landing = workspace.landing
     lettings = sorted((landing / "woonservice").glob("toewijzingen_*.csv"))[0]
     lines = lettings.read_text(encoding="utf-8-sig").splitlines()
     header = lines[0].split(";")
@@ -98,7 +77,7 @@ def test_a_malformed_delivery_fails_the_run_and_leaves_the_warehouse_intact(publ
     lines[5] = ";".join(cells)
     lettings.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    result = run_graph(landing, published["url"], tmp_path / "storage")
+    result = workspace.run()
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure and e.step_key == "raw_toewijzingen")
     message = failure.step_failure_data.user_failure_data.description

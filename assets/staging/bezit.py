@@ -2,12 +2,15 @@
 EP-online certificates matched to it."""
 
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
+from assets.quality import check_spec, validated
+from assets.resources import DataQuality, WarehouseResource
 from sources.formats import address_key
 from sources.reference import ReferenceTable, load_gemeenten, load_huurgrenzen
 
@@ -49,18 +52,24 @@ def stage_bezit(raw: pd.DataFrame, huurgrenzen: ReferenceTable, gemeenten: pd.Da
         "peildatum, is_woning (eenheidsoort WOO), huurklasse naar de huurgrenzen van dat jaar en een "
         "adres_sleutel voor de koppeling met EP-online."
     ),
+    check_specs=[check_spec("stg_bezit")],
+    deps=["stg_referentiedata"],
     **STAGING,
 )
-def stg_bezit(raw_bezit: pd.DataFrame) -> dg.Output:
+def stg_bezit(
+    context: dg.AssetExecutionContext,
+    raw_bezit: pd.DataFrame,
+    warehouse: WarehouseResource,
+    data_quality: DataQuality,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     frame = stage_bezit(raw_bezit, load_huurgrenzen(), load_gemeenten())
     per_list = frame.groupby(["corporatie", frame["peildatum"].dt.date.astype("str")])["in_exploitatie"].sum()
-    return dg.Output(
-        frame,
-        metadata={
-            "dagster/row_count": len(frame),
-            "dagster/column_schema": column_schema(frame),
-            "eenheden_in_exploitatie": dg.MetadataValue.json({f"{c} {p}": int(n) for (c, p), n in per_list.items()}),
-        },
+    metadata = {
+        "dagster/column_schema": column_schema(frame),
+        "eenheden_in_exploitatie": dg.MetadataValue.json({f"{c} {p}": int(n) for (c, p), n in per_list.items()}),
+    }
+    yield from validated(
+        context, frame, "stg_bezit", warehouse=warehouse, data_quality=data_quality, metadata=metadata
     )
 
 
@@ -103,17 +112,27 @@ def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple
         "adres als terugval), met volledige historie. Het koppelpercentage en de niet-gekoppelde VHE's "
         "staan in de metadata."
     ),
+    check_specs=[check_spec("stg_energielabels")],
     **STAGING,
 )
-def stg_energielabels(raw_ep_online: pd.DataFrame, stg_bezit: pd.DataFrame) -> dg.Output:
+def stg_energielabels(
+    context: dg.AssetExecutionContext,
+    raw_ep_online: pd.DataFrame,
+    stg_bezit: pd.DataFrame,
+    warehouse: WarehouseResource,
+    data_quality: DataQuality,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     frame, counts = match_certificates(raw_ep_online, stg_bezit)
     share = (counts["gekoppeld_op_bag"] + counts["gekoppeld_op_adres"]) / counts["woningen"] * 100 if counts["woningen"] else 0.0
     unmatched = stg_bezit[stg_bezit["is_woning"]].drop_duplicates(["corporatie", "vhe_id"])
     unmatched = unmatched[~unmatched.set_index(["corporatie", "vhe_id"]).index.isin(frame.set_index(["corporatie", "vhe_id"]).index)]
-    return dg.Output(
+    yield from validated(
+        context,
         frame,
+        "stg_energielabels",
+        warehouse=warehouse,
+        data_quality=data_quality,
         metadata={
-            "dagster/row_count": len(frame),
             "dagster/column_schema": column_schema(frame),
             "koppelpercentage": dg.MetadataValue.float(round(share, 2)),
             **{k: dg.MetadataValue.int(v) for k, v in counts.items()},

@@ -4,12 +4,15 @@ Every unit in the begin or end stock of a year gets exactly one record (entered,
 between segments), so the voorraadontwikkeling balance holds by construction.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
+from assets.quality import check_spec, validated
+from assets.resources import DataQuality, WarehouseResource
 
 ORIGIN_TO_FLOW = {
     "nieuwbouw": "nieuwbouw",
@@ -102,12 +105,22 @@ def stock_transitions(stock: pd.DataFrame) -> pd.DataFrame:
     group_name="staging",
     kinds={"pandas", "python"},
     owners=["team:woningmarkt"],
+    check_specs=[check_spec("stg_voorraadmutaties")],
 )
-def stg_voorraadmutaties(stg_bezit: pd.DataFrame) -> dg.Output:
+def stg_voorraadmutaties(
+    context: dg.AssetExecutionContext,
+    stg_bezit: pd.DataFrame,
+    warehouse: WarehouseResource,
+    data_quality: DataQuality,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     frame = stock_transitions(stg_bezit)
+    # Transitions are derived, not delivered: they point at the stock list they came from.
+    frame["_source_file"] = "stg_bezit"
+    frame["_source_row"] = pd.array(range(1, len(frame) + 1), dtype="Int64")
     metadata: dict[str, Any] = {
-        "dagster/row_count": len(frame),
         "dagster/column_schema": column_schema(frame),
         "afgeleide_mutaties": int(frame["afgeleid"].sum()),
     }
-    return dg.Output(frame, metadata=metadata)
+    yield from validated(
+        context, frame, "stg_voorraadmutaties", warehouse=warehouse, data_quality=data_quality, metadata=metadata
+    )

@@ -5,12 +5,15 @@ every published KPI table is an aggregate with small-cell suppression.
 """
 
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
+from assets.quality import check_spec, validated
+from assets.resources import DataQuality, WarehouseResource
 from sources.reference import load_gemeenten
 
 STAGING: dict[str, Any] = {"group_name": "staging", "kinds": {"pandas", "python"}, "owners": ["team:woningmarkt"]}
@@ -37,16 +40,37 @@ def stage_woningzoekenden(raw: pd.DataFrame, names: dict[str, str]) -> pd.DataFr
     return frame
 
 
-@dg.asset(description="Toewijzingen, getypeerd, met gemeentenaam, jaar en kwartaal. Bevat persoonsgegevens: niet publiceren.", **STAGING)
-def stg_toewijzingen(raw_toewijzingen: pd.DataFrame) -> dg.Output:
+@dg.asset(
+    description="Toewijzingen, getypeerd, met gemeentenaam, jaar en kwartaal. Bevat persoonsgegevens: niet publiceren.",
+    check_specs=[check_spec("stg_toewijzingen")],
+    **STAGING,
+)
+def stg_toewijzingen(
+    context: dg.AssetExecutionContext,
+    raw_toewijzingen: pd.DataFrame,
+    warehouse: WarehouseResource,
+    data_quality: DataQuality,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     frame = stage_toewijzingen(raw_toewijzingen, _names())
-    return dg.Output(frame, metadata={"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame)})
+    yield from validated(
+        context, frame, "stg_toewijzingen", warehouse=warehouse, data_quality=data_quality,
+        metadata={"dagster/column_schema": column_schema(frame)},
+    )
 
 
 @dg.asset(
     description="Woningzoekenden per verslagperiode, met woongemeentenaam, jaar en actief (>= 1 reactie). Bevat persoonsgegevens: niet publiceren.",
+    check_specs=[check_spec("stg_woningzoekenden")],
     **STAGING,
 )
-def stg_woningzoekenden(raw_woningzoekenden: pd.DataFrame) -> dg.Output:
+def stg_woningzoekenden(
+    context: dg.AssetExecutionContext,
+    raw_woningzoekenden: pd.DataFrame,
+    warehouse: WarehouseResource,
+    data_quality: DataQuality,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     frame = stage_woningzoekenden(raw_woningzoekenden, _names())
-    return dg.Output(frame, metadata={"dagster/row_count": len(frame), "dagster/column_schema": column_schema(frame)})
+    yield from validated(
+        context, frame, "stg_woningzoekenden", warehouse=warehouse, data_quality=data_quality,
+        metadata={"dagster/column_schema": column_schema(frame)},
+    )
