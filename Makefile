@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: setup run test lint ui sample clean
+.PHONY: setup run rerun test lint ui sample clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -21,6 +21,11 @@ setup: $(STAMP)
 run: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -m pipelines.run_sample
+
+## Re-run part of the graph, e.g. after a correction: make rerun SELECT='stg_toewijzingen*'
+rerun: $(STAMP)
+	@test -n "$(SELECT)" || { echo "usage: make rerun SELECT='<asset>*'  (the asset and everything downstream)"; exit 2; }
+	$(BIN)/dagster asset materialize -m pipelines.definitions --select "$(SELECT)"
 
 ## Everything CI checks: lint, layer contract, types, tests.
 test: $(STAMP) lint

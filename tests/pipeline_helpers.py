@@ -41,7 +41,7 @@ class Workspace:
             ),
         }
 
-    def run(self, selection: str | None = None, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+    def run(self, selection: str | dg.AssetSelection | None = None, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
         return dg.materialize(
             [*all_assets, *all_checks],
             resources=self.resources(),
