@@ -17,7 +17,7 @@ from assets.common import (
     add_alle_corporaties,
     column_lineage,
     finish,
-    ratio,
+    recompute_value,
     snapshot_of,
     table_metadata,
 )
@@ -82,9 +82,7 @@ def compute_zon(stock: pd.DataFrame, *, yield_kwh_per_kwp: float) -> pd.DataFram
         rows.append(part)
     out = pd.concat(rows, ignore_index=True)
     out = add_alle_corporaties(out, [*keys, "indicator"])
-    out["value"] = out["numerator"]
-    pct = out["unit"] == "%"
-    out.loc[pct, "value"] = ratio(out.loc[pct, "numerator"], out.loc[pct, "denominator"])
+    out["value"] = recompute_value(out)
     out["jaar"] = pd.to_datetime(out["peildatum"]).dt.year.astype("Int64")
     out["definition_id"] = DEFINITION_ID
     out["definition_version"] = DEFINITION_VERSION
