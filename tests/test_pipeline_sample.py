@@ -56,7 +56,7 @@ def test_sample_kpis_are_plausible(published):
     assert (tj["value"] > 0).all()
     slaagkans = published["tables"]["kpi_slaagkans"]
     assert set(slaagkans["definition_id"]) == {"maaskoepel", "lokaal", "eenvoudig"}
-    total = slaagkans[(slaagkans["inkomensklasse"] == "alle") & (slaagkans["leeftijdsklasse"] == "alle")]
+    total = slaagkans[slaagkans["uitsplitsing"] == "totaal"]
     assert set(total.loc[total["partial_period"].astype(bool), "jaar"]) == {2025}
     published_values = total.loc[~total["suppressed"].astype(bool), "value"]
     assert published_values.between(0, 100).all()

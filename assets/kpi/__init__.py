@@ -3,7 +3,7 @@
 Register a new family here: publication, the data dictionary and the Definitions all read this list.
 """
 
-from assets.kpi import energielabels, slaagkans, voorraad, zon
+from assets.kpi import energielabels, huurklassen, leefbaarheid, slaagkans, toewijzingen, voorraad, zon
 
-KPI_MODULES = [slaagkans, energielabels, zon, voorraad]
+KPI_MODULES = [slaagkans, energielabels, zon, voorraad, toewijzingen, huurklassen, leefbaarheid]
 KPI_TABLES = [module.TABLE for module in KPI_MODULES]
