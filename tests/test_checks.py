@@ -180,3 +180,21 @@ def test_quarantine_keeps_first_seen_and_resolves_what_is_gone(tmp_path):
     everything = warehouse.read("dq", "quarantaine")
     assert sorted(pd.to_datetime(everything["opgelost_op"]).tolist()) == [pd.Timestamp(t2), pd.Timestamp(t3)]
     warehouse.dispose()
+
+
+def test_leefbaarometer_codes_are_checked_except_on_grid_cells():
+    frame = pd.DataFrame(
+        {
+            "niveau": ["buurt", "wijk", "grid", "buurt"],
+            "gebied_code": ["BU0363AA06", "WK039201", "E1000N2000", "BU392"],
+            "jaar": [2022] * 4,
+            "klasse": [5, 6, 7, 4],
+            "afw": [0.0, 0.1, 0.2, -0.1],
+            "lbm": [4.1, 4.2, 4.3, 4.0],
+            "_source_file": ["l.csv"] * 4,
+            "_source_row": [2, 3, 4, 5],
+        }
+    )
+    v = validate_dataset(frame, "stg_leefbaarometer", today=TODAY)
+    assert v.quarantine[["rij", "kolom", "waarde"]].values.tolist() == [[5, "gebied_code", "BU392"]]
+    assert v.removed_rows == 1
