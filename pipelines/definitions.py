@@ -6,25 +6,31 @@ import os
 
 import dagster as dg
 
-from assets import publish, raw
+from assets import ep_online_mutaties, publish, raw
+from assets.ep_online_mutaties import EpOnlineApi
 from assets.kpi import KPI_MODULES
 from assets.resources import DataQuality, LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
 from assets.staging import bezit, cross_checks, leefbaarometer, mutaties, referentie, woonservice
 from pipelines import config
+from pipelines.ep_online_sensor import build_ep_online_mutation_sensor, ep_online_mutaties_job
 from pipelines.io import ParquetIOManager
 from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ASSET_MODULES = [raw, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, publish]
+ASSET_MODULES = [raw, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, publish]
 all_assets = dg.load_assets_from_modules(ASSET_MODULES)
 # GX suites run inside their staged assets (check_specs); these are the separate checks.
 all_checks = dg.load_asset_checks_from_modules([*KPI_MODULES, cross_checks])
 
+# The daily EP-online mutation files are a partitioned asset with its own job and sensor; the
+# nightly job reads whatever partitions exist through stg_energielabels.
+PARTITIONED = dg.AssetSelection.assets("raw_ep_online_mutaties")
+
 nightly_job = dg.define_asset_job(
     name="nightly",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - PARTITIONED,
     description="Alle bronnen -> staging (met GX-checks) -> KPI's -> publicatie in het warehouse.",
     tags={"dagster/max_retries": "1"},
 )
@@ -46,14 +52,15 @@ def resources() -> dict[str, object]:
         "kpi_settings": KpiSettings(),
         "data_quality": DataQuality(),
         "io_manager": ParquetIOManager(base_path=config.storage_dir()),
+        "ep_online_api": EpOnlineApi(api_key=config.env_or_default("EP_ONLINE_API_KEY", "")),
     }
 
 
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[nightly_job],
+    jobs=[nightly_job, ep_online_mutaties_job],
     schedules=[nightly_schedule],
-    sensors=[build_landing_sensor(nightly_job)],
+    sensors=[build_landing_sensor(nightly_job, exclude=PARTITIONED), build_ep_online_mutation_sensor(ep_online_mutaties_job)],
     resources=resources(),
 )

@@ -30,22 +30,38 @@ def main() -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch(exist_ok=True)  # defaults: SQLite run and event storage under DAGSTER_HOME
+    instance_config = home / "dagster.yaml"  # defaults: SQLite run and event storage under DAGSTER_HOME
+    if not instance_config.exists():
+        instance_config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     (PROJECT_DIR / "out").mkdir(exist_ok=True)
 
     import dagster as dg
 
+    from assets.ep_online_mutaties import EP_ONLINE_MUTATIEBESTANDEN
+    from assets.publish import PUBLISHED
+    from assets.resources import LandingFolder
+    from pipelines import config
     from pipelines.config import DEFAULT_WAREHOUSE
     from pipelines.definitions import defs
+    from pipelines.ep_online_sensor import ep_online_mutaties_job, mutation_partition_keys
     from warehouse import Warehouse
 
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("nightly").execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        # As the daemon would: register the daily EP-online mutation files in the landing folder as
+        # partitions and process them (they filter on the stock, so raw_bezit comes first); then the
+        # nightly job, whose stg_energielabels applies them on top of the total file.
+        nightly = defs.resolve_job_def("nightly")
+        keys = mutation_partition_keys(LandingFolder(path=str(config.landing_dir())))
+        if keys:
+            nightly.execute_in_process(instance=instance, asset_selection=[dg.AssetKey("raw_bezit")], run_config=quiet)
+            instance.add_dynamic_partitions(EP_ONLINE_MUTATIEBESTANDEN, keys)
+            mutations = defs.resolve_job_def(ep_online_mutaties_job.name)
+            for key in keys:
+                mutations.execute_in_process(instance=instance, partition_key=key, run_config=quiet)
+            print(f"EP-online mutatiebestanden verwerkt: {', '.join(keys)}")
+        result = nightly.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     seconds = time.monotonic() - started
     url = os.environ.get("PRESTATIEMONITOR_WAREHOUSE_URL", f"duckdb:///{DEFAULT_WAREHOUSE}")
     if not result.success:
@@ -57,7 +73,7 @@ def main() -> int:
     warehouse = Warehouse(url)
     print(f"\nRun {result.run_id} geslaagd in {seconds:.0f} s.")
     print(f"KPI-tabellen in het warehouse {url} (schema kpi):")
-    for table in ("kpi_slaagkans", "kpi_energielabels", "kpi_zon", "kpi_voorraadontwikkeling"):
+    for table in PUBLISHED:
         rows = len(warehouse.read("kpi", table))
         print(f"  kpi.{table:<28} {rows:>6} rijen")
     warehouse.dispose()

@@ -11,7 +11,8 @@ import dagster as dg
 
 from assets.resources import LandingFolder
 
-# landing sub-folder -> the raw assets that read it
+# landing sub-folder -> the raw assets that read it (new daily EP-online mutation files are picked up
+# by the EP-online mutation sensor; a changed total file lands here)
 FOLDER_ASSETS = {
     "bezit": ["raw_bezit"],
     "ep_online": ["raw_ep_online"],
@@ -38,7 +39,9 @@ def changed_folders(previous: dict[str, str], current: dict[str, str]) -> list[s
     return sorted(f for f, digest in current.items() if previous.get(f) != digest)
 
 
-def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+def build_landing_sensor(
+    job: dg.UnresolvedAssetJobDefinition, exclude: dg.AssetSelection | None = None
+) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_folder_sensor",
         job=job,
@@ -57,7 +60,9 @@ def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
         if not folders:
             return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden")
         raw_keys = [dg.AssetKey(a) for f in folders for a in FOLDER_ASSETS[f]]
-        selection = dg.AssetSelection.assets(*raw_keys).downstream()
+        selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_keys).downstream()
+        if exclude is not None:
+            selection = selection - exclude
         if context.repository_def is None:
             raise RuntimeError("sensor draait zonder code location")
         keys = sorted(selection.resolve(context.repository_def.asset_graph), key=lambda k: k.to_user_string())

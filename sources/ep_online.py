@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -34,6 +35,7 @@ from sources.errors import ReadResult, SchemaDrift, SchemaError, SourceError
 from sources.formats import (
     SOURCE_FILE,
     SOURCE_ROW,
+    address_key,
     normalise_bag_id,
     normalise_header,
     normalise_postcode,
@@ -46,12 +48,19 @@ from sources.formats import (
 
 __all__ = [
     "ALIASES",
+    "CERTIFICATE_KEY",
     "CONTRACT_COLUMNS",
     "ENERGIEKLASSEN",
     "MAX_MEMBER_BYTES",
+    "MUTATION_FILE",
     "OUTPUT_COLUMNS",
     "REQUIRED",
+    "TOTAL_FILE",
+    "apply_mutations",
+    "file_date",
     "read_bulk",
+    "read_mutations",
+    "type_certificates",
 ]
 
 # Largest CSV member we extract from a zip (the real national file is ~1.5 GB). Guards against
@@ -656,6 +665,8 @@ def _read_csv(
 
     blank_after = [line for line in lines.blank if line > header_line]
     rows_scanned = max(lines.total_lines - header_line - len(blank_after), 0)
+    if rows_scanned == 0:  # fine for a quiet day's mutation file; a total file like this is a broken download
+        warnings.append("bestand bevat geen certificaten onder de kopregel (alleen preambule en kopregel)")
     if blank_after:
         warnings.append(f"{len(blank_after)} lege regel(s) overgeslagen (eerste: regel {blank_after[0]})")
 
@@ -818,3 +829,183 @@ def _type_frame(
     out[SOURCE_FILE] = pd.Series([name] * n, index=raw.index, dtype="str")
     out[SOURCE_ROW] = raw[SOURCE_ROW].astype("Int64")
     return out[OUTPUT_COLUMNS].reset_index(drop=True), warnings
+
+
+# --------------------------------------------------------------------------------------------
+# daily mutation files and the API's records: same contract, same typing
+# --------------------------------------------------------------------------------------------
+#
+# ASSUMPTION (not verified against a real delivery): the daily mutation files `dYYYYMMDD_v4.zip`
+# have the v4 CSV layout of the total file (UTF-8 with BOM, two preamble lines, ';', decimal comma,
+# the same header), and hold every certificate registered or changed that day as a full row. There is
+# no mutation-type column, so a mutation either adds a certificate or replaces one with the same key
+# (see `apply_mutations`); withdrawals cannot be recognised and are not modelled.
+
+TOTAL_FILE = re.compile(r"^v(\d{8})_v\d+(?:_csv)?\.(?:zip|csv)$", re.IGNORECASE)
+MUTATION_FILE = re.compile(r"^d(\d{8})_v\d+(?:_csv)?\.(?:zip|csv)$", re.IGNORECASE)
+
+
+def file_date(name: str | Path) -> date | None:
+    """The date in an EP-online file name: `v20251101_v4_csv.zip` or `d20251102_v4.zip` -> that date."""
+    base = Path(name).name
+    match = TOTAL_FILE.match(base) or MUTATION_FILE.match(base)
+    if not match:
+        return None
+    try:
+        return datetime.strptime(match.group(1), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def read_mutations(
+    path: str | Path,
+    *,
+    bag_ids: Iterable[str] | None = None,
+    address_keys: Iterable[str] | None = None,
+    display_name: str | None = None,
+) -> ReadResult:
+    """Read a daily mutation file (`dYYYYMMDD_v4.zip`) onto the contract of `read_bulk`.
+
+    Same filters and errors as `read_bulk`. `publicatiedatum` is the preamble date, or the date in the
+    file name when the preamble is missing; `apply_mutations` orders the files by it.
+    """
+    name = display_name or Path(path).name
+    result = read_bulk(path, bag_ids=bag_ids, address_keys=address_keys, display_name=name)
+    day = file_date(name)
+    result.metadata["bestandssoort"] = "mutatiebestand"
+    result.metadata["mutatiedatum"] = day.isoformat() if day else None
+    if not MUTATION_FILE.match(Path(name).name):
+        result.warnings.append(f"bestandsnaam {Path(name).name!r} volgt niet het patroon dJJJJMMDD_v4.zip")
+    published = result.metadata.get("publicatiedatum")
+    if day is not None and published is not None and published < day.isoformat():
+        result.warnings.append(
+            f"publicatiedatum {published} in de preambule ligt vóór de datum {day.isoformat()} in de bestandsnaam"
+        )
+    return result
+
+
+# Certificate identity. The v4 file has no certificate number, so a certificate is identified by
+# the object (BAG verblijfsobject id; the normalised address when the id is empty on either side),
+# its registratiedatum and its opnamedatum. Energieklasse is deliberately NOT part of the key: a
+# corrected class for the same registration must replace the earlier row, not add a second label.
+CERTIFICATE_KEY = ("bag_vbo_id|adres", "registratiedatum", "opnamedatum")
+_SORT_COLUMNS = (
+    "bag_vbo_id",
+    "postcode",
+    "huisnummer",
+    "huisletter",
+    "huisnummertoevoeging",
+    "registratiedatum",
+    "opnamedatum",
+    "publicatiedatum",
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+
+
+def _day_text(series: pd.Series) -> pd.Series:
+    days = pd.to_datetime(series, errors="coerce")
+    return days.dt.strftime("%Y-%m-%d").fillna("").astype("str")
+
+
+def _certificate_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per row: the certificate key through the BAG id and through the address (missing when absent)."""
+    bag = frame["bag_vbo_id"].astype("str").str.strip().replace("", None).astype("str")
+    address = address_key(
+        frame["postcode"], frame["huisnummer"], frame["huisletter"], frame["huisnummertoevoeging"]
+    ).astype("str")
+    when = _day_text(frame["registratiedatum"]) + "|" + _day_text(frame["opnamedatum"])
+    return pd.DataFrame(
+        {
+            "bag": "bag:" + bag + "|" + when,
+            "adres": "adres:" + address + "|" + when,
+            "has_bag": bag.notna().to_numpy(dtype=bool),
+        },
+        index=frame.index,
+    )
+
+
+def _replaced_by(earlier: pd.DataFrame, batch: pd.DataFrame) -> pd.Series:
+    """Rows of `earlier` that a row of `batch` replaces (same certificate key)."""
+    old, new = _certificate_keys(earlier), _certificate_keys(batch)
+    new_bag = set(new.loc[new["has_bag"], "bag"].dropna())
+    new_address_any = set(new["adres"].dropna())
+    new_address_without_bag = set(new.loc[~new["has_bag"], "adres"].dropna())
+    by_bag = old["has_bag"] & old["bag"].isin(new_bag)
+    # Without a BAG id on one side, the address decides.
+    by_address = (~old["has_bag"] & old["adres"].isin(new_address_any)) | (
+        old["has_bag"] & old["adres"].isin(new_address_without_bag)
+    )
+    return (by_bag | by_address).fillna(False).astype(bool)
+
+
+def _last_per_key(batch: pd.DataFrame) -> pd.DataFrame:
+    """Within one mutation file a repeated certificate counts once: the last row wins."""
+    keys = _certificate_keys(batch)
+    identity = keys["bag"].where(keys["has_bag"], keys["adres"])
+    identity = identity.fillna(pd.Series([f"rij:{i}" for i in range(len(batch))], index=batch.index, dtype="str"))
+    return batch[~identity.duplicated(keep="last")]
+
+
+def apply_mutations(total: pd.DataFrame, mutations: list[pd.DataFrame], published_after: date) -> pd.DataFrame:
+    """Bring the total file's certificates up to date with the daily mutation files.
+
+    `total` and every frame in `mutations` have the `read_bulk` contract. Mutation rows whose
+    `publicatiedatum` is on or before `published_after` (the total file's publicatiedatum) are already
+    in the total and are skipped. The rest are applied file by file in date order (publicatiedatum,
+    then file name): a mutation row replaces every earlier row with the same certificate key
+    (object, registratiedatum, opnamedatum; see CERTIFICATE_KEY), and is appended otherwise. History is
+    kept: a new certificate for an object does not remove its older ones. Rows of the total are never
+    removed except by a replacement. Within one file the last row of a repeated key wins.
+
+    Returns a new frame sorted by object, registratiedatum, opnamedatum and source; `attrs["mutaties"]`
+    counts files applied, rows replaced and rows added.
+    """
+    cutoff = pd.Timestamp(published_after)
+    pending: list[pd.DataFrame] = []
+    skipped = 0
+    for frame in mutations:
+        if frame is None or frame.empty:
+            continue
+        stamps = pd.to_datetime(frame["publicatiedatum"], errors="coerce")
+        if stamps.isna().any():
+            where = frame.loc[stamps.isna(), SOURCE_FILE].iloc[0] if SOURCE_FILE in frame else "?"
+            raise ValueError(f"mutatie zonder publicatiedatum (bestand {where}); kan de volgorde niet bepalen")
+        newer = stamps.dt.normalize() > cutoff
+        skipped += int((~newer).sum())
+        if newer.any():
+            pending.append(frame[newer])
+
+    result = total.copy()
+    replaced = added = files = 0
+    if pending:
+        rows = pd.concat(pending, ignore_index=True)
+        order = [c for c in ("publicatiedatum", SOURCE_FILE, SOURCE_ROW) if c in rows.columns]
+        rows = rows.sort_values(order, kind="mergesort", na_position="last")
+        batch_keys = [c for c in ("publicatiedatum", SOURCE_FILE) if c in rows.columns]
+        for _, batch in rows.groupby(batch_keys, sort=False, dropna=False):
+            batch = _last_per_key(batch)
+            gone = _replaced_by(result, batch)
+            replaced += int(gone.sum())
+            added += int((~_replaced_by(batch, result)).sum())  # the relation is symmetric
+            result = pd.concat([result[~gone], batch], ignore_index=True)
+            files += 1
+
+    by = [c for c in _SORT_COLUMNS if c in result.columns]
+    result = result.sort_values(by, kind="mergesort", na_position="last").reset_index(drop=True)
+    result.attrs["mutaties"] = {
+        "bestanden_toegepast": files,
+        "rijen_vervangen": replaced,
+        "rijen_toegevoegd": added,
+        "rijen_overgeslagen": skipped,
+    }
+    return result
+
+
+def type_certificates(
+    raw: pd.DataFrame, headers: dict[str, str], name: str, publicatiedatum: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Type text columns named as delivered (`headers`: contract column -> column in `raw`) onto the
+    contract, with the same parsers and errors as `read_bulk`. `raw` needs a `_source_row` column.
+    Used by the API client, whose records are first written as the file would write them."""
+    return _type_frame(raw, headers, name, publicatiedatum, combined=False)

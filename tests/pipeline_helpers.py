@@ -7,10 +7,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.ep_online_mutaties import EpOnlineApi
 from assets.resources import DataQuality, LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
 from pipelines.config import SAMPLE_LANDING
-from pipelines.definitions import all_assets, all_checks
+from pipelines.definitions import PARTITIONED, all_assets, all_checks
 from pipelines.io import ParquetIOManager
 
 # The sample runs to peildatum 31-12-2025; validating "today" as 31-01-2026 keeps the tests stable.
@@ -36,16 +37,18 @@ class Workspace:
             "warehouse": WarehouseResource(url=self.url),
             "kpi_settings": KpiSettings(),
             "io_manager": ParquetIOManager(base_path=str(self.storage)),
+            "ep_online_api": EpOnlineApi(api_key=""),
             "data_quality": DataQuality(
                 corrections_path=str(self.corrections), report_dir=str(self.reports), vandaag=SAMPLE_TODAY
             ),
         }
 
     def run(self, selection: str | dg.AssetSelection | None = None, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+        """The graph as the nightly job runs it (the partitioned mutation-file asset is its own job)."""
         return dg.materialize(
             [*all_assets, *all_checks],
             resources=self.resources(),
-            selection=selection,
+            selection=selection if selection is not None else dg.AssetSelection.all() - PARTITIONED,
             instance=instance,
             raise_on_error=False,
         )

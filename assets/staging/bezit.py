@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
+from assets.ep_online_mutaties import certificates_with_mutations
 from assets.quality import check_spec, validated
 from assets.resources import DataQuality, WarehouseResource
 from sources.formats import address_key
@@ -113,16 +114,23 @@ def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple
         "staan in de metadata."
     ),
     check_specs=[check_spec("stg_energielabels")],
+    ins={
+        "raw_ep_online_mutaties": dg.AssetIn(
+            partition_mapping=dg.AllPartitionMapping(), metadata={"allow_missing_partitions": True}
+        )
+    },
     **STAGING,
 )
 def stg_energielabels(
     context: dg.AssetExecutionContext,
     raw_ep_online: pd.DataFrame,
+    raw_ep_online_mutaties: Any,
     stg_bezit: pd.DataFrame,
     warehouse: WarehouseResource,
     data_quality: DataQuality,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    frame, counts = match_certificates(raw_ep_online, stg_bezit)
+    certificates, mutation_metadata = certificates_with_mutations(raw_ep_online, raw_ep_online_mutaties)
+    frame, counts = match_certificates(certificates, stg_bezit)
     share = (counts["gekoppeld_op_bag"] + counts["gekoppeld_op_adres"]) / counts["woningen"] * 100 if counts["woningen"] else 0.0
     unmatched = stg_bezit[stg_bezit["is_woning"]].drop_duplicates(["corporatie", "vhe_id"])
     unmatched = unmatched[~unmatched.set_index(["corporatie", "vhe_id"]).index.isin(frame.set_index(["corporatie", "vhe_id"]).index)]
@@ -135,6 +143,7 @@ def stg_energielabels(
         metadata={
             "dagster/column_schema": column_schema(frame),
             "koppelpercentage": dg.MetadataValue.float(round(share, 2)),
+            **mutation_metadata,
             **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
             "voorbeeld_zonder_certificaat": dg.MetadataValue.md(
                 unmatched[["corporatie", "vhe_id", "bag_vbo_id", "postcode", "huisnummer"]].head(20).astype("str").to_markdown(index=False)
