@@ -23,12 +23,12 @@ def certs(rows):
 def case():
     units = stock(
         [
-            {"vhe_id": "V1", "peildatum": PEIL},
-            {"vhe_id": "V2", "peildatum": PEIL},
-            {"vhe_id": "V3", "peildatum": PEIL},
-            {"vhe_id": "V4", "peildatum": PEIL, "monument": True},
-            {"vhe_id": "V5", "peildatum": PEIL},
-            {"vhe_id": "V6", "peildatum": PEIL},
+            {"vhe_id": "V1", "peildatum": PEIL, "wijk_code": "WK039201"},
+            {"vhe_id": "V2", "peildatum": PEIL, "wijk_code": "WK039201"},
+            {"vhe_id": "V3", "peildatum": PEIL, "wijk_code": "WK039201"},
+            {"vhe_id": "V4", "peildatum": PEIL, "monument": True, "wijk_code": "WK039202"},
+            {"vhe_id": "V5", "peildatum": PEIL, "wijk_code": "WK039202"},
+            {"vhe_id": "V6", "peildatum": PEIL, "wijk_code": "WK039202"},
             {"vhe_id": "V7", "peildatum": PEIL, "uit_exploitatie_datum": "2024-06-01", "uit_exploitatie_reden": "sloop"},
         ]
     )
@@ -42,8 +42,8 @@ def case():
             # V3: a 2016 E (index 2.1) still valid; the A registered after the peildatum does not count yet
             {"vhe_id": "V3", "registratiedatum": "2016-01-10", "geldig_tot": "2026-01-10", "opnamedatum": "2016-01-01", "energieklasse": "E", "energie_index": 2.1},
             {"vhe_id": "V3", "registratiedatum": "2025-02-01", "geldig_tot": "2035-02-01", "opnamedatum": "2025-01-15", "energieklasse": "A"},
-            # V4: F but a monument -> exempt
-            {"vhe_id": "V4", "registratiedatum": "2021-09-01", "geldig_tot": "2031-09-01", "opnamedatum": "2021-08-01", "energieklasse": "F"},
+            # V4: F but a monument -> exempt; its label runs out on 01-09-2025, within 12 months
+            {"vhe_id": "V4", "registratiedatum": "2015-09-01", "geldig_tot": "2025-09-01", "opnamedatum": "2021-08-01", "energieklasse": "F"},
             # V5: two certificates on one day -> the later survey (opnamedatum) wins: C
             {"vhe_id": "V5", "registratiedatum": "2023-03-01", "geldig_tot": "2033-03-01", "opnamedatum": "2023-02-10", "energieklasse": "C"},
             {"vhe_id": "V5", "registratiedatum": "2023-03-01", "geldig_tot": "2033-03-01", "opnamedatum": "2023-01-10", "energieklasse": "D"},
@@ -63,7 +63,7 @@ def test_label_at_peildatum_rules(case):
 def test_efg_count_excludes_monuments_and_counts_missing_labels_apart(case):
     units, c = case
     out = compute_energielabels(units, c, exemptions=["monument"])
-    row = lambda **kw: one(out, corporatie="Testcorporatie", **kw)  # noqa: E731
+    row = lambda **kw: one(out, corporatie="Testcorporatie", wijk_code="alle", **kw)  # noqa: E731
     assert row(indicator="efg_aantal")["value"] == 1  # V3 only; V4 is a monument, V7 left
     assert row(indicator="efg_vrijgesteld")["value"] == 1  # V4
     assert row(indicator="zonder_geldig_label")["value"] == 2  # V2 expired, V6 none
@@ -79,4 +79,32 @@ def test_efg_count_excludes_monuments_and_counts_missing_labels_apart(case):
 def test_without_exemptions_the_monument_counts(case):
     units, c = case
     out = compute_energielabels(units, c, exemptions=[])
-    assert one(out, corporatie="alle", indicator="efg_aantal")["value"] == 2
+    assert one(out, corporatie="alle", wijk_code="alle", indicator="efg_aantal")["value"] == 2
+
+
+def test_per_wijk_rows_add_up_to_the_gemeente(case):
+    units, c = case
+    out = compute_energielabels(units, c, exemptions=[])
+    efg = lambda wijk: one(out, corporatie="alle", wijk_code=wijk, indicator="efg_aantal")["value"]  # noqa: E731
+    assert (efg("WK039201"), efg("WK039202"), efg("alle")) == (1, 1, 2)  # V3 | V4
+    share = one(out, corporatie="alle", wijk_code="WK039202", indicator="label_verdeling", energieklasse=GEEN_LABEL)
+    assert (share["numerator"], share["denominator"]) == (1, 3)  # V6 of V4, V5, V6
+
+
+def test_labels_expiring_within_twelve_months(case):
+    units, c = case
+    out = compute_energielabels(units, c, exemptions=["monument"])
+    # only V4's label (valid until 01-09-2025) ends by 31-12-2025; V3's runs to 10-01-2026
+    assert one(out, corporatie="alle", wijk_code="alle", indicator="verloopt_binnen_12_maanden")["value"] == 1
+
+
+def test_efg_still_to_do_per_year_until_the_target_date(case):
+    units, c = case
+    out = compute_energielabels(
+        units, c, exemptions=["monument"], target_date=lambda gemeente: pd.Timestamp("2026-12-31")
+    )
+    row = one(out, corporatie="alle", wijk_code="alle", indicator="efg_nog_te_doen_per_jaar")
+    # 1 EFG home (V3) over 730 days = 1.99863 years -> 0.50034 per year
+    assert row["value"] == pytest.approx(1 / (730 / 365.25))
+    late = compute_energielabels(units, c, exemptions=["monument"], target_date=lambda g: pd.Timestamp("2024-06-30"))
+    assert late[late["indicator"] == "efg_nog_te_doen_per_jaar"].empty

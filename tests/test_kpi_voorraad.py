@@ -67,3 +67,21 @@ def test_an_unbalanced_table_is_reported(kpi):
     mask = (broken["indicator"] == "verkoop") & (broken["segment_type"] == "totaal") & (broken["corporatie"] == "Testcorporatie")
     broken.loc[mask, "numerator"] = 0
     assert len(balance_errors(broken)) == 1
+
+
+def test_a_unit_sold_and_liberalised_in_one_year_counts_once_as_a_sale():
+    frame = stock(
+        [
+            {"vhe_id": "A", "peildatum": P0},
+            {"vhe_id": "B", "peildatum": P0},
+            {"vhe_id": "B", "peildatum": P1},
+            # A was liberalised (niet-DAEB, 900) and then sold in the same year
+            {"vhe_id": "A", "peildatum": P1, "daeb": False, "netto_kale_huur": 900.0,
+             "uit_exploitatie_datum": "2022-10-01", "uit_exploitatie_reden": "verkoop"},
+        ]
+    )
+    out = compute_voorraad(frame, stock_transitions(frame), {"GM0392": "Haarlem"})
+    assert value(out, "daeb", "DAEB", "verkoop") == -1
+    assert value(out, "daeb", "DAEB", "liberalisatie") == 0
+    assert value(out, "daeb", "DAEB", "eind_voorraad") == 1
+    assert balance_errors(out).empty

@@ -5,12 +5,15 @@ peildatum. A dwelling's label at peildatum T is the certificate with GeldigTot >
 Registratiedatum <= T (ties on one day: the latest opnamedatum, then the last row of the file).
 EFG count = dwellings whose label at T is E, F or G, excluding the configured exemptions
 (monument by default; VvE and planned demolition/renovation optional). Dwellings without a valid
-label are counted separately and never as EFG. The average energy index is given only over
+label are counted separately and never as EFG. Labels whose validity ends within 12 months after the
+peildatum are counted (verloopt_binnen_12_maanden). The EFG homes still to do per year is the EFG
+count divided by the years left until the gemeente's target date (setting efg_streefdatum_*).
+Every indicator is given per gemeente (wijk_code 'alle') and per wijk. The average energy index is given only over
 dwellings whose valid label is a pre-2021 label with an EnergieIndex: never across regimes.
 """
 
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -39,11 +42,13 @@ TABLE = KpiTable(
         "Energielabels van corporatiewoningen per corporatie x gemeente x peildatum. Indicatoren: "
         "label_verdeling (per energieklasse, % van de woningen; 'geen geldig label' apart), efg_aantal "
         "(woningen met label E/F/G op de peildatum, zonder vrijgestelde woningen), efg_vrijgesteld, "
-        "zonder_geldig_label, gemiddelde_energie_index (alleen pre-2021 labels)."
+        "zonder_geldig_label, verloopt_binnen_12_maanden, efg_nog_te_doen_per_jaar (EFG-woningen / jaren tot "
+        "de streefdatum), gemiddelde_energie_index (alleen pre-2021 labels). Per gemeente (wijk_code 'alle') en per wijk."
     ),
     dimensions=[
         Column("jaar", "integer", "Jaar van de peildatum"),
         Column("peildatum", "date", "Peildatum van de bezitslijst"),
+        Column("wijk_code", "text", "CBS-wijkcode, of 'alle' voor de hele gemeente ('onbekend' zonder wijk)"),
         Column("energieklasse", "text", "Energieklasse bij label_verdeling; anders 'alle'"),
     ],
 )
@@ -63,27 +68,20 @@ def label_at_peildatum(units: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
         [*keys, "peildatum", "registratiedatum", "opnamedatum", "_source_row"], na_position="first", kind="stable"
     )
     chosen = valid.drop_duplicates([*keys, "peildatum"], keep="last")
-    chosen = chosen[[*keys, "peildatum", "energieklasse", "energie_index", "registratiedatum"]].rename(
-        columns={"energieklasse": "label_op_peildatum", "registratiedatum": "label_registratiedatum"}
+    chosen = chosen[[*keys, "peildatum", "energieklasse", "energie_index", "registratiedatum", "geldig_tot"]].rename(
+        columns={
+            "energieklasse": "label_op_peildatum",
+            "registratiedatum": "label_registratiedatum",
+            "geldig_tot": "label_geldig_tot",
+        }
     )
     out = units.merge(chosen, on=[*keys, "peildatum"], how="left")
     out["label_op_peildatum"] = out["label_op_peildatum"].fillna(GEEN_LABEL)
     return out
 
 
-def compute_energielabels(
-    stock: pd.DataFrame, certificates: pd.DataFrame, *, exemptions: Sequence[str]
-) -> pd.DataFrame:
-    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]
-    labelled = label_at_peildatum(dwellings, certificates)
-    exempt = pd.Series(False, index=labelled.index)
-    for column in exemptions:
-        exempt |= labelled[column].fillna(False).astype("bool")
-    labelled["vrijgesteld"] = exempt
-    labelled["is_efg"] = labelled["label_op_peildatum"].isin(EFG)
-    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+def _aggregate(labelled: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     totals = labelled.groupby(keys, dropna=False).size().rename("woningen")
-
     per_class = labelled.groupby([*keys, "label_op_peildatum"], dropna=False).size().rename("aantal").reset_index()
     distribution = per_class.merge(totals.reset_index(), on=keys)
     distribution = distribution.rename(columns={"label_op_peildatum": "energieklasse"})
@@ -96,8 +94,11 @@ def compute_energielabels(
         efg_aantal=labelled["is_efg"] & ~labelled["vrijgesteld"],
         efg_vrijgesteld=labelled["is_efg"] & labelled["vrijgesteld"],
         zonder_geldig_label=labelled["label_op_peildatum"] == GEEN_LABEL,
+        verloopt_binnen_12_maanden=labelled["label_geldig_tot"].notna()
+        & (labelled["label_geldig_tot"] <= labelled["peildatum"] + pd.DateOffset(months=12)),
     )
-    counts = flags.groupby(keys, dropna=False)[["efg_aantal", "efg_vrijgesteld", "zonder_geldig_label"]].sum()
+    indicators = ["efg_aantal", "efg_vrijgesteld", "zonder_geldig_label", "verloopt_binnen_12_maanden"]
+    counts = flags.groupby(keys, dropna=False)[indicators].sum()
     count_rows = counts.reset_index().melt(id_vars=keys, var_name="indicator", value_name="numerator")
     count_rows["numerator"] = count_rows["numerator"].astype("float64")
     count_rows["denominator"] = float("nan")
@@ -114,11 +115,45 @@ def compute_energielabels(
     index_rows["unit"] = "index"
     index_rows["energieklasse"] = "alle"
     index_rows["denominator"] = index_rows["denominator"].astype("float64")
-
     columns = [*keys, "energieklasse", "indicator", "numerator", "denominator", "unit"]
-    out = pd.concat([distribution[columns], count_rows[columns], index_rows[columns]], ignore_index=True)
-    out = add_alle_corporaties(out, [*keys, "energieklasse", "indicator"])
+    return pd.concat([distribution[columns], count_rows[columns], index_rows[columns]], ignore_index=True)
+
+
+def efg_still_to_do_per_year(out: pd.DataFrame, target_date: Callable[[str], pd.Timestamp]) -> pd.DataFrame:
+    """EFG homes left divided by the years until the target date; nothing once the date has passed."""
+    efg = out[out["indicator"] == "efg_aantal"].copy()
+    targets = efg["gemeente_code"].map(target_date)
+    years_left = (targets - pd.to_datetime(efg["peildatum"])).dt.days / 365.25
+    efg = efg[years_left > 0]
+    efg["value"] = efg["numerator"] / years_left[years_left > 0]
+    efg["indicator"] = "efg_nog_te_doen_per_jaar"
+    efg["unit"] = "woningen per jaar"
+    return efg
+
+
+def compute_energielabels(
+    stock: pd.DataFrame,
+    certificates: pd.DataFrame,
+    *,
+    exemptions: Sequence[str],
+    target_date: Callable[[str], pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]
+    labelled = label_at_peildatum(dwellings, certificates)
+    exempt = pd.Series(False, index=labelled.index)
+    for column in exemptions:
+        exempt |= labelled[column].fillna(False).astype("bool")
+    labelled["vrijgesteld"] = exempt
+    labelled["is_efg"] = labelled["label_op_peildatum"].isin(EFG)
+    labelled["wijk_code"] = labelled["wijk_code"].fillna("onbekend")
+    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+    gemeente = _aggregate(labelled, keys).assign(wijk_code="alle")
+    wijk = _aggregate(labelled, [*keys, "wijk_code"])
+    out = pd.concat([gemeente, wijk[gemeente.columns]], ignore_index=True)
+    out = add_alle_corporaties(out, [*keys, "wijk_code", "energieklasse", "indicator"])
     out["value"] = recompute_value(out)
+    if target_date is not None:
+        out = pd.concat([out, efg_still_to_do_per_year(out, target_date)], ignore_index=True)
     out["jaar"] = pd.to_datetime(out["peildatum"]).dt.year.astype("Int64")
     out["definition_id"] = DEFINITION_ID
     out["definition_version"] = DEFINITION_VERSION
@@ -140,7 +175,9 @@ def kpi_energielabels(
     stg_energielabels: pd.DataFrame,
 ) -> dg.Output:
     exemptions = kpi_settings.validated_efg_vrijstellingen()
-    frame = compute_energielabels(stg_bezit, stg_energielabels, exemptions=exemptions)
+    frame = compute_energielabels(
+        stg_bezit, stg_energielabels, exemptions=exemptions, target_date=kpi_settings.efg_streefdatum
+    )
     frame = finish(
         TABLE,
         frame,
@@ -161,11 +198,12 @@ def kpi_energielabels(
             ],
             "denominator": [("stg_bezit", "vhe_id"), ("stg_bezit", "in_exploitatie")],
             "gemeente_code": [("stg_bezit", "gemeente_code")],
+            "wijk_code": [("stg_bezit", "wijk_code")],
             "corporatie": [("stg_bezit", "corporatie")],
             "peildatum": [("stg_bezit", "peildatum")],
         },
     )
-    efg = frame[(frame["indicator"] == "efg_aantal") & (frame["corporatie"] == "alle")]
+    efg = frame[(frame["indicator"] == "efg_aantal") & (frame["corporatie"] == "alle") & (frame["wijk_code"] == "alle")]
     return dg.Output(
         frame,
         metadata=table_metadata(
@@ -174,6 +212,9 @@ def kpi_energielabels(
             **{
                 "dagster/column_lineage": lineage,
                 "efg_vrijstellingen": ", ".join(exemptions),
+                "efg_streefdatum": dg.MetadataValue.json(
+                    {"standaard": kpi_settings.efg_streefdatum_standaard, **kpi_settings.efg_streefdatum_per_gemeente}
+                ),
                 "efg_aantal_alle": dg.MetadataValue.md(
                     efg[["gemeente_naam", "peildatum", "value"]].astype("str").to_markdown(index=False)
                 ),
