@@ -37,6 +37,13 @@ DATASET_KEYS: dict[str, list[str]] = {
     "stg_referentiedata": ["tabel", "threshold", "year", "valid_from"],
 }
 POLICIES = ("reject", "partial")
+# Personal data (AVG) never leave staging: in the quarantine their value is masked; the steward
+# finds it through file and row number in the delivery itself.
+PERSONAL_COLUMNS = {
+    "huishoudinkomen", "leeftijd_hoofdaanvrager", "huishoudgrootte", "inschrijfdatum", "leeftijdsklasse",
+    "inkomensklasse", "woonkern",
+}
+MASKED = "<persoonsgegeven>"
 
 
 @dataclass
@@ -149,6 +156,8 @@ def validate_dataset(
     )
     if table_level_error:
         failing.loc[(failing["ernst"] == "ERROR") & failing["rij"].isna(), "actie"] = "lading geblokkeerd"
+    personal = failing["kolom"].fillna("").map(lambda c: bool(set(c.split(",")) & PERSONAL_COLUMNS))
+    failing.loc[personal & failing["rij"].notna(), "waarde"] = MASKED
     quarantine = failing.drop(columns=["_row"])
     return Validation(flowing, outcome, quarantine, policy, blocking, removed)
 

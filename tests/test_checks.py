@@ -198,3 +198,10 @@ def test_leefbaarometer_codes_are_checked_except_on_grid_cells():
     v = validate_dataset(frame, "stg_leefbaarometer", today=TODAY)
     assert v.quarantine[["rij", "kolom", "waarde"]].values.tolist() == [[5, "gebied_code", "BU392"]]
     assert v.removed_rows == 1
+
+
+def test_personal_values_are_masked_in_the_quarantine():
+    v = validate_dataset(lettings(huishoudinkomen=[30000.0, 900000.0, 25000.0]), "stg_toewijzingen", today=TODAY)
+    [row] = v.quarantine.to_dict("records")
+    assert (row["kolom"], row["rij"], row["waarde"]) == ("huishoudinkomen", 3, "<persoonsgegeven>")
+    assert "900000" not in v.quarantine.to_string()
