@@ -11,7 +11,8 @@ import pandas as pd
 from expectations.runner import SAMPLE_ROWS, SuiteOutcome
 
 
-def outcome_metadata(outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
+def outcome_metadata(outcome: SuiteOutcome, rows: pd.DataFrame | None = None) -> dict[str, dg.MetadataValue]:
+    """`rows`: the failing rows to show (already masked for personal data); default all of them."""
     summary = pd.DataFrame(
         [
             {
@@ -24,7 +25,8 @@ def outcome_metadata(outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
             for f in outcome.failed
         ]
     )
-    rows = outcome.failing_rows().drop(columns=["_row"])
+    if rows is None:
+        rows = outcome.failing_rows().drop(columns=["_row"])
     return {
         "suite": dg.MetadataValue.text(outcome.suite),
         "verwachtingen_geevalueerd": dg.MetadataValue.int(outcome.evaluated),

@@ -57,7 +57,7 @@ class Validation:
 
     def check_result(self, dataset: str, extra_metadata: dict[str, Any] | None = None) -> dg.AssetCheckResult:
         metadata: dict[str, Any] = {
-            **outcome_metadata(self.outcome),
+            **outcome_metadata(self.outcome, self.quarantine),
             "beleid": dg.MetadataValue.text(self.policy),
             "rijen_verwijderd_naar_quarantaine": dg.MetadataValue.int(self.removed_rows),
             **(extra_metadata or {}),

@@ -205,3 +205,5 @@ def test_personal_values_are_masked_in_the_quarantine():
     [row] = v.quarantine.to_dict("records")
     assert (row["kolom"], row["rij"], row["waarde"]) == ("huishoudinkomen", 3, "<persoonsgegeven>")
     assert "900000" not in v.quarantine.to_string()
+    shown = v.check_result("stg_toewijzingen").metadata["foute_rijen"].value
+    assert "900000" not in shown and "<persoonsgegeven>" in shown
