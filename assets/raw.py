@@ -120,6 +120,10 @@ def raw_ep_online(landing: LandingFolder, raw_bezit: pd.DataFrame) -> dg.Output:
         [path],
         lambda p, name: ep_online.read_bulk(p, bag_ids=bag_ids, address_keys=address_keys, display_name=name),
     )
+    scanned = metadata["bron_metadata"].value.get(landing.display_name(path), {}).get("rows_scanned")
+    if scanned == "0":
+        # A quiet day's mutation file may be empty; the monthly total file never is.
+        raise dg.Failure(description=f"{landing.display_name(path)}: totaalbestand bevat geen certificaten")
     return dg.Output(frame, metadata=metadata)
 
 

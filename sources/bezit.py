@@ -140,16 +140,21 @@ def read_bezitslijst(
                 f"peildatum {stamp:%Y-%m-%d} opgegeven; de bestandsnaam noemt {match['datum']}"
             )
 
+    bestand = mapping.bestand
     if file_format == "csv":
-        raw = read_delimited(path, separator=mapping.bestand.scheidingsteken, display_name=name)
+        raw = read_delimited(
+            path, separator=bestand.scheidingsteken, display_name=name, skip_lines=bestand.kopregel - 1
+        )
     else:
-        raw = read_xlsx(path, display_name=name, decimal=mapping.bestand.decimaal)
+        raw = read_xlsx(
+            path, display_name=name, decimal=bestand.decimaal, sheet=bestand.werkblad, header_row=bestand.kopregel
+        )
     if raw.empty:
-        raise SourceError(name, "bestand bevat geen rijen onder de kopregel", row=2)
+        raise SourceError(name, "bestand bevat geen rijen onder de kopregel", row=bestand.kopregel + 1)
 
     required = [spec.name for spec in BEZIT_COLUMNS if spec.required]
     headers = found_headers([str(c) for c in raw.columns], mapping)
-    frame, drift = map_columns(raw, mapping.kolommen, required=required, file=name)
+    frame, drift = map_columns(raw, mapping.kolommen, required=required, file=name, header_row=bestand.kopregel)
     conversion = convert_columns(frame, BEZIT_COLUMNS, mapping, mapping.bestand, file=name, headers=headers)
     columns = conversion.columns
     warnings.extend(conversion.warnings)

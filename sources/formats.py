@@ -8,6 +8,7 @@ file name and the source row numbers so the first bad cell is reported exactly.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,7 @@ DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m
 TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x", "wel"}
 FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", "niet", "geen"}
 MAX_TEXT_BYTES = 512 * 1024 * 1024
+MAX_EXACT_INTEGER = 2**53  # largest integer a float64 holds exactly
 
 
 def normalise_header(name: object) -> str:
@@ -35,16 +37,53 @@ def normalise_header(name: object) -> str:
     return re.sub(r"[\s_]+", " ", text)
 
 
+# A UTF-8 multi-byte sequence (2, 3 or 4 bytes). Windows-1252 text practically never contains one.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+# Control characters other than tab, newline and carriage return: text files hold none, binary many.
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
 def decode_bytes(raw: bytes, file: str | Path) -> str:
-    """UTF-8 (with or without BOM) first, then cp1252; anything else is refused."""
-    if b"\x00" in raw[:4096]:
+    """UTF-8 (with or without BOM) first, then cp1252; anything else is refused.
+
+    A file that is UTF-8 in one place and Windows-1252 in another (two exports pasted together, or
+    one line edited in another program) is refused with the line of the first non-UTF-8 byte:
+    reading it as cp1252 would silently garble every UTF-8 character ('é' -> 'Ã©').
+    """
+    sample = raw[:65536]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if b"\x00" in raw[:4096] or controls > max(8, len(sample) // 100):
         raise SourceError(file, "bestand is binair of UTF-16; lever het aan als UTF-8 of Windows-1252 tekst")
-    for encoding in ENCODINGS:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SourceError(file, "tekstcodering niet herkend", expected="UTF-8 of Windows-1252 (cp1252)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+    utf8 = _UTF8_MULTIBYTE.search(raw)
+    if raw.startswith(b"\xef\xbb\xbf") or utf8:
+        where = f"regel {_line_of(raw, utf8.start())}" if utf8 else "de BOM aan het begin"
+        raise SourceError(
+            file,
+            f"gemengde tekstcodering: {where} is UTF-8, deze regel niet",
+            row=_line_of(raw, first_bad),
+            value=f"byte 0x{raw[first_bad]:02X}",
+            expected="het hele bestand in één codering: UTF-8 of Windows-1252 (cp1252)",
+        )
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            file,
+            "tekstcodering niet herkend",
+            row=_line_of(raw, exc.start),
+            value=f"byte 0x{raw[exc.start]:02X}",
+            expected="UTF-8 of Windows-1252 (cp1252)",
+        ) from None
 
 
 def detect_separator(header_line: str, file: str | Path, *, row: int = 1) -> str:
@@ -89,7 +128,10 @@ def parse_delimited_text(
 
     Row numbers are physical line numbers, so a quoted cell that spans two lines does not shift the
     numbers of the rows after it. Trailing empty header cells and trailing empty fields (a stray
-    separator at the end of each line, as some exports write) are ignored.
+    separator at the end of each line, as some exports write) are ignored. When the header has no
+    stray separator, a row with more fields than the header is accepted only if every row has them:
+    one row with an extra (empty) field while the others have none holds a separator too many, and
+    its values would have shifted one column.
     """
     stream = io.StringIO(text, newline="")
     for _ in range(skip_lines):
@@ -110,13 +152,19 @@ def parse_delimited_text(
                 expected=f"kolommen gescheiden door {separator!r}",
             )
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep, quotechar='"')
-    header_raw = next(reader)
+    try:
+        header_raw = next(reader)
+    except csv.Error as exc:  # e.g. an unclosed quote that swallows the file into one huge field
+        raise SchemaError(name, f"kopregel is geen geldige CSV ({exc})", row=skip_lines + 1) from exc
     header = [h.replace("\ufeff", "").strip() for h in header_raw]
     while header and header[-1] == "":
         header.pop()
+    header_has_stray = len(header_raw) > len(header)
     _check_header(header, name, header_row=skip_lines + 1)
     records: list[list[str]] = []
     row_numbers: list[int] = []
+    longer: list[tuple[int, int]] = []  # (line, field count) of rows longer than the header
+    exact = 0
     while True:
         start_line = skip_lines + reader.line_num + 1
         try:
@@ -127,6 +175,7 @@ def parse_delimited_text(
             raise SourceError(name, f"rij is geen geldige CSV ({exc})", row=start_line) from exc
         if not row or all(not cell.strip() for cell in row):
             continue  # blank lines are not records
+        delivered = len(row)
         while len(row) > len(header) and not row[-1].strip():
             row = row[:-1]
         if len(row) != len(header):
@@ -136,8 +185,21 @@ def parse_delimited_text(
                 row=start_line,
                 expected=f"{len(header)} velden gescheiden door {sep!r}",
             )
+        if delivered > len(header):
+            longer.append((start_line, delivered))
+        else:
+            exact += 1
         records.append([cell.strip() for cell in row])
         row_numbers.append(start_line)
+    if longer and exact and not header_has_stray:
+        line, delivered = longer[0]
+        raise SourceError(
+            name,
+            f"rij heeft {delivered} velden, de kopregel {len(header)}: een scheidingsteken te veel in de rij "
+            "(de andere rijen hebben geen extra veld)",
+            row=line,
+            expected=f"{len(header)} velden gescheiden door {sep!r}",
+        )
     frame = pd.DataFrame(records, columns=header, dtype="str")
     frame = frame.replace("", np.nan)
     frame[SOURCE_FILE] = name
@@ -151,11 +213,14 @@ def read_xlsx(
     sheet: str | None = None,
     display_name: str | None = None,
     decimal: str = ".",
+    header_row: int = 1,
 ) -> pd.DataFrame:
     """Read the first (or named) sheet as strings; formulas give their cached values, never run.
 
     Numeric cells are written with `decimal` as decimal mark (never with thousands marks or an
     exponent), so the same number parser serves numeric cells and amounts typed as text.
+    `header_row` is the Excel row number of the header (rows above it, such as a report title, are
+    skipped); `_source_row` is the Excel row number.
     """
     from openpyxl import load_workbook
 
@@ -169,20 +234,38 @@ def read_xlsx(
         raise SourceError(name, f"geen leesbaar XLSX-bestand ({type(exc).__name__}: {exc})") from exc
     try:
         if sheet and sheet not in workbook.sheetnames:
-            raise SourceError(name, f"werkblad {sheet!r} ontbreekt", expected=", ".join(workbook.sheetnames))
+            raise SourceError(
+                name, f"werkblad {sheet!r} ontbreekt", value=sheet, expected="een van: " + ", ".join(workbook.sheetnames)
+            )
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        if not hasattr(worksheet, "iter_rows"):
+            raise SourceError(name, f"werkblad {worksheet.title!r} is een grafiekblad, geen tabel")
+        # read_only workbooks parse the sheet XML lazily: a damaged sheet fails here, not on opening.
         rows = list(worksheet.iter_rows(values_only=True))
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(name, f"werkblad niet leesbaar ({type(exc).__name__}: {exc})") from exc
     finally:
         workbook.close()
-    if not rows or all(cell is None for cell in rows[0]):
-        raise SchemaError(name, "werkblad is leeg of heeft geen kopregel", row=1)
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    if len(rows) < header_row or not _filled(rows[header_row - 1]):
+        # Point at the row that looks like the header (two or more filled cells), if any.
+        guess = next((i + 1 for i, row in enumerate(rows[:50]) if len(_filled(row)) >= 2), None)
+        if guess is None:
+            raise SchemaError(name, "werkblad is leeg of heeft geen kopregel", row=header_row)
+        raise SchemaError(
+            name,
+            f"rij {header_row}, waar de kopregel hoort te staan, is leeg",
+            row=header_row,
+            expected=f"de kopregel op rij {header_row}; rij {guess} lijkt de kopregel (pas 'kopregel' in de mapping aan)",
+        )
+    header = [str(h).strip() if h is not None else "" for h in rows[header_row - 1]]
     while header and header[-1] == "":
         header.pop()
-    _check_header(header, name, header_row=1)
+    _check_header(header, name, header_row=header_row)
     records: list[list[object]] = []
     row_numbers: list[int] = []
-    for offset, row in enumerate(rows[1:], start=2):
+    for offset, row in enumerate(rows[header_row:], start=header_row + 1):
         cells = list(row[: len(header)]) + [None] * max(0, len(header) - len(row))
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
             continue
@@ -194,14 +277,20 @@ def read_xlsx(
     return frame
 
 
+def _filled(row: Sequence[object]) -> list[object]:
+    return [cell for cell in row if cell is not None and not (isinstance(cell, str) and not cell.strip())]
+
+
 def _xlsx_cell_text(cell: object, decimal: str = ".") -> str | None:
     """Excel cells become the text the parsers expect; dates as ISO, whole floats without '.0'."""
     if cell is None:
         return None
     if isinstance(cell, bool):
         return "ja" if cell else "nee"
-    if hasattr(cell, "strftime"):
-        return cell.strftime("%Y-%m-%d")  # type: ignore[union-attr]
+    if isinstance(cell, (datetime.date, datetime.datetime)):
+        return cell.strftime("%Y-%m-%d")
+    if isinstance(cell, (datetime.time, datetime.timedelta)):
+        return str(cell)  # a time of day is no date: let the parser refuse it with its row
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     if isinstance(cell, float):
@@ -346,6 +435,12 @@ def parse_integer(
     if fractional.any():
         row, value = _first_bad(fractional, frame, frame[column])
         raise SourceError(file, "geen geheel getal", row=row, column=column, value=value, expected="geheel getal")
+    huge = numbers.notna() & (numbers.abs() > MAX_EXACT_INTEGER)
+    if huge.any():  # would not fit Int64 (and is no count, year or house number anyway)
+        row, value = _first_bad(huge, frame, frame[column])
+        raise SourceError(
+            file, "getal is te groot", row=row, column=column, value=value, expected=f"<= {MAX_EXACT_INTEGER}"
+        )
     return numbers.astype("Int64")
 
 
@@ -446,10 +541,31 @@ def split_huisnummer(series: pd.Series) -> pd.DataFrame:
     """
     text = series.astype("str").where(series.notna(), None)
     parts = text.str.extract(_HOUSE)
-    number = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
+    digits = parts[0].where(parts[0].str.len() <= 9)  # longer is no house number (and overflows Int64)
+    number = pd.to_numeric(digits, errors="coerce").astype("Int64")
     letter = parts[1].str.upper().replace("", None).astype("str")
     addition = parts[2].str.upper().replace("", None).astype("str")
     return pd.DataFrame({"huisnummer": number, "huisletter": letter, "huisnummertoevoeging": addition})
+
+
+# 'Stationsplein 12 A' -> street 'Stationsplein', house part '12 A'. The street must hold a letter
+# and the house part is the first blank-separated token that starts with a digit after it, so
+# '1e Oosterparkstraat 12-2' and "'s-Gravenweg 7 bis" split right. A street name that itself ends
+# in a number ('Laan 1940-1945 12') cannot be told apart and splits at its first number.
+_ADRES = re.compile(r"^\s*(?P<straat>\S*[^\W\d_][^\s]*(?:\s+\D\S*)*?)\s+(?P<huis>\d.*?)\s*$")
+
+
+def split_adres(series: pd.Series) -> pd.DataFrame:
+    """A combined 'straat huisnummer toevoeging' cell: 'Stationsplein 12 A', 'Kerkstraat 7-2'.
+
+    Returns straat (text) plus the three columns of `split_huisnummer`; a cell without a street
+    followed by a house number gives a missing huisnummer (the caller reports it).
+    """
+    text = series.astype("str").where(series.notna(), None)
+    parts = text.str.extract(_ADRES)
+    house = split_huisnummer(parts["huis"])
+    house.insert(0, "straat", parts["straat"].str.strip().replace("", None).astype("str"))
+    return house
 
 
 def normalise_toevoeging(series: pd.Series) -> pd.Series:

@@ -189,6 +189,8 @@ def read_scores(
     warnings: list[str] = []
 
     niveau = _detect_level(raw, name)
+    if raw.empty:
+        raise SourceError(name, "bestand bevat geen rijen onder de kopregel", row=2)
     key, naam, pattern = LEVELS[niveau]
     aliases: dict[str, str] = {"gebied_code": key}
     if naam:

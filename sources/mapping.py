@@ -13,9 +13,12 @@ written (`bestand`). This module holds:
   reports the first bad cell with file, row, the delivered header and the value as delivered.
 
 Mapping schema: `bestand` {formaat csv|xlsx (optional: then both), scheidingsteken (optional:
-detected), decimaal (default ','), duizendtal (default '.' with a decimal comma, else none)},
-`kolommen` {contract column: header, or a list of headers tried in order}, `waarden` {contract
-column: {delivered value: contract value; null = empty}}. YAML is read without implicit types (so
+detected), decimaal (default ','), duizendtal (default '.' with a decimal comma, else none),
+kopregel (line/row number of the header, default 1: lines above it, such as a report title, are
+skipped), werkblad (XLSX sheet name, default the first sheet)}, `kolommen` {contract column: header,
+or a list of headers tried in order; plus the input-only columns `huisnummer_volledig` ('12A-2') and
+`adres_volledig` ('Kerkstraat 12A-2')}, `waarden` {contract column: {delivered value: contract value;
+null = empty; the key "" gives the value of an empty cell}}. YAML is read without implicit types (so
 'N', 'no', '01' stay text), duplicate keys are refused, and top-level keys starting with 'x-' only
 hold YAML anchors (e.g. one gemeente name table shared by several columns).
 """
@@ -58,6 +61,7 @@ from sources.formats import (
     parse_date,
     parse_integer,
     parse_number,
+    split_adres,
     split_huisnummer,
 )
 
@@ -100,6 +104,10 @@ DATE_MIN = pd.Timestamp("1900-01-01")
 # Free-form house number ('12A', '12-2', '7 bis'): an input-only column, split into the three
 # address columns of the contract.
 HUISNUMMER_VOLLEDIG = "huisnummer_volledig"
+# Street, house number, letter and addition in one cell ('Kerkstraat 12A-2'): an input-only column
+# too; the street is dropped (the contract identifies a dwelling by postcode and house number).
+ADRES_VOLLEDIG = "adres_volledig"
+_ADDRESS_PARTS = ("huisnummer", "huisletter", "huisnummertoevoeging")
 
 
 @dataclass(frozen=True)
@@ -288,6 +296,8 @@ class BestandSpec(BaseModel):
     scheidingsteken: Separator | None = None
     decimaal: Literal[",", "."] = ","
     duizendtal: Literal[".", ",", " ", "'"] | None = None
+    kopregel: int = Field(default=1, ge=1, le=100)
+    werkblad: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -300,6 +310,8 @@ class BestandSpec(BaseModel):
     def _distinct_marks(self) -> BestandSpec:
         if self.duizendtal == self.decimaal:
             raise ValueError(f"decimaal en duizendtal zijn beide {self.decimaal!r}")
+        if self.werkblad is not None and self.formaat == "csv":
+            raise ValueError("werkblad hoort bij formaat xlsx, niet bij csv")
         return self
 
 
@@ -323,13 +335,15 @@ def _check_section(
     missing = [spec.name for spec in specs if spec.required and spec.name not in kolommen]
     if missing:
         raise ValueError(f"verplichte contractkolom(men) niet in kolommen: {', '.join(missing)}")
-    if HUISNUMMER_VOLLEDIG in kolommen:
-        clash = [c for c in ("huisnummer", "huisletter", "huisnummertoevoeging") if c in kolommen]
-        if clash:
-            raise ValueError(
-                f"{HUISNUMMER_VOLLEDIG!r} en {', '.join(repr(c) for c in clash)} samen in kolommen; "
-                "kies het volledige huisnummer óf de losse kolommen"
-            )
+    for combined in (HUISNUMMER_VOLLEDIG, ADRES_VOLLEDIG):
+        if combined in kolommen:
+            others = (*_ADDRESS_PARTS, HUISNUMMER_VOLLEDIG) if combined == ADRES_VOLLEDIG else _ADDRESS_PARTS
+            clash = [c for c in others if c in kolommen]
+            if clash:
+                raise ValueError(
+                    f"{combined!r} en {', '.join(repr(c) for c in clash)} samen in kolommen; "
+                    "kies het volledige huisnummer/adres óf de losse kolommen"
+                )
     seen: dict[str, str] = {}
     for key, headers in kolommen.items():
         for header in [headers] if isinstance(headers, str) else headers:
@@ -407,7 +421,7 @@ class BezitMapping(_Section):
     """mappings/bezit/<slug>.yaml: one corporation's stock-list export."""
 
     contract: ClassVar[tuple[ColumnSpec, ...]] = BEZIT_COLUMNS
-    extra_inputs: ClassVar[tuple[str, ...]] = (HUISNUMMER_VOLLEDIG,)
+    extra_inputs: ClassVar[tuple[str, ...]] = (HUISNUMMER_VOLLEDIG, ADRES_VOLLEDIG)
 
     corporatie: str = Field(min_length=1)
     slug: str = Field(pattern=r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
@@ -422,7 +436,7 @@ class BezitMapping(_Section):
 
 class ToewijzingenSection(_Section):
     contract: ClassVar[tuple[ColumnSpec, ...]] = TOEWIJZINGEN_COLUMNS
-    extra_inputs: ClassVar[tuple[str, ...]] = (HUISNUMMER_VOLLEDIG,)
+    extra_inputs: ClassVar[tuple[str, ...]] = (HUISNUMMER_VOLLEDIG, ADRES_VOLLEDIG)
     bestand: BestandSpec | None = None
 
 
@@ -631,18 +645,20 @@ def convert_columns(
 ) -> Conversion:
     """Type every contract column of `frame` (strings, contract names) as the contract says.
 
-    Value maps are applied first (case-insensitive). Required columns must be filled in every row.
-    Dates must lie between 1900-01-01 and 31 December of next year. The first offending cell raises
-    a SourceError with file, row, delivered header and the value as delivered.
+    Value maps are applied first (case-insensitive); a value map with the key "" also fills the
+    empty cells of a column the file has (an SAP checkbox: 'X' or empty). Required columns must be
+    filled in every row. Dates must lie between 1900-01-01 and 31 December of next year. The first
+    offending cell raises a SourceError with file, row, delivered header and the value as delivered.
     """
     date_max = pd.Timestamp(year=(today or date.today()).year + 1, month=12, day=31)
     rows = frame[SOURCE_ROW]
     out = Conversion(columns={})
+    combined = next((c for c in (ADRES_VOLLEDIG, HUISNUMMER_VOLLEDIG) if c in frame), None)
     for spec in specs:
-        if spec.name in ("huisnummer", "huisletter", "huisnummertoevoeging") and HUISNUMMER_VOLLEDIG in frame:
-            continue  # filled from the free-form house number below
+        if spec.name in _ADDRESS_PARTS and combined is not None:
+            continue  # filled from the free-form house number / address below
         raw = frame[spec.name] if spec.name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="str")
-        mapped = map_values(raw, section.waarden.get(spec.name))
+        mapped = map_values(_fill_empty(raw, section, spec.name, headers), section.waarden.get(spec.name))
         work = pd.DataFrame({spec.name: mapped, SOURCE_ROW: rows}, index=frame.index)
         if spec.required:
             fail_at(
@@ -660,19 +676,32 @@ def convert_columns(
         out.columns[spec.name] = series.astype(spec.dtype)
     if out.bag_placeholders:
         out.warnings.append(f"{out.bag_placeholders} BAG-id('s) waren 0 (onbekend) en zijn leeg gelaten")
-    if HUISNUMMER_VOLLEDIG in frame:
-        raw = frame[HUISNUMMER_VOLLEDIG]
-        mapped = map_values(raw, section.waarden.get(HUISNUMMER_VOLLEDIG))
-        parts = split_huisnummer(mapped)
+    if combined is not None:
+        raw = frame[combined]
+        mapped = map_values(raw, section.waarden.get(combined))
+        if combined == ADRES_VOLLEDIG:
+            parts = split_adres(mapped)
+            message, expected = "adres niet te splitsen in straat en huisnummer", "adres zoals Kerkstraat 12, Kerkstraat 12A-2"
+        else:
+            parts = split_huisnummer(mapped)
+            message, expected = "huisnummer niet te lezen", "huisnummer zoals 12, 12A, 12-2 of 7 bis"
         fail_at(
             file, mapped.notna() & (parts["huisnummer"].isna() | (parts["huisnummer"] < 1)),
-            frame, HUISNUMMER_VOLLEDIG, "huisnummer niet te lezen", headers=headers,
-            expected="huisnummer zoals 12, 12A, 12-2 of 7 bis",
+            frame, combined, message, headers=headers, expected=expected,
         )
         out.columns["huisnummer"] = parts["huisnummer"].astype("Int64")
         out.columns["huisletter"] = parts["huisletter"].astype("str")
         out.columns["huisnummertoevoeging"] = normalise_toevoeging(parts["huisnummertoevoeging"])
     return out
+
+
+def _fill_empty(raw: pd.Series, section: _Section, column: str, headers: Mapping[str, str]) -> pd.Series:
+    """Empty cells become "" when the value map has a "" key and the file has the column."""
+    values = section.waarden.get(column)
+    if not values or "" not in values or column not in headers:
+        return raw
+    empty = raw.isna() | (raw.astype("str").str.strip() == "")
+    return raw.astype("str").where(~empty, "")
 
 
 def _convert(spec: ColumnSpec, work: pd.DataFrame, file: str, bestand: BestandSpec, out: Conversion) -> pd.Series:

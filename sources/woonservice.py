@@ -182,15 +182,19 @@ def _read(
             expected=f"een .{bestand.formaat}-bestand, of pas de mapping aan",
         )
     if file_format == "csv":
-        raw = read_delimited(path, separator=bestand.scheidingsteken, display_name=name)
+        raw = read_delimited(
+            path, separator=bestand.scheidingsteken, display_name=name, skip_lines=bestand.kopregel - 1
+        )
     else:
-        raw = read_xlsx(path, display_name=name, decimal=bestand.decimaal)
+        raw = read_xlsx(
+            path, display_name=name, decimal=bestand.decimaal, sheet=bestand.werkblad, header_row=bestand.kopregel
+        )
     if raw.empty:
-        raise SourceError(name, "bestand bevat geen rijen onder de kopregel", row=2)
+        raise SourceError(name, "bestand bevat geen rijen onder de kopregel", row=bestand.kopregel + 1)
 
     required = [spec.name for spec in specs if spec.required]
     headers = found_headers([str(c) for c in raw.columns], part)
-    frame, drift = map_columns(raw, part.kolommen, required=required, file=name)
+    frame, drift = map_columns(raw, part.kolommen, required=required, file=name, header_row=bestand.kopregel)
     conversion = convert_columns(frame, specs, part, bestand, file=name, headers=headers)
 
     out = pd.DataFrame(index=frame.index)

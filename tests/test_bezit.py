@@ -522,11 +522,11 @@ def test_discover_without_bezit_folder(tmp_path: Path) -> None:
 
 def test_discover_folder_without_mapping(tmp_path: Path) -> None:
     root = landing(tmp_path)
-    (root / "bezit" / "woonforte").mkdir()
+    (root / "bezit" / "nieuwe_corporatie").mkdir()  # a corporation without a mapping
     with pytest.raises(MappingError) as info:
         discover_bezitslijsten(root, MAPPINGS)
-    assert info.value.file == "bezit/woonforte"
-    assert str(MAPPINGS / "woonforte.yaml") in str(info.value)
+    assert info.value.file == "bezit/nieuwe_corporatie"
+    assert str(MAPPINGS / "nieuwe_corporatie.yaml") in str(info.value)
 
 
 def test_discover_slug_must_match_folder(tmp_path: Path) -> None:
