@@ -85,3 +85,9 @@ def test_a_unit_sold_and_liberalised_in_one_year_counts_once_as_a_sale():
     assert value(out, "daeb", "DAEB", "liberalisatie") == 0
     assert value(out, "daeb", "DAEB", "eind_voorraad") == 1
     assert balance_errors(out).empty
+
+
+def test_a_year_without_rent_thresholds_is_marked_never_borrowed():
+    frame = stock([{"vhe_id": "A", "peildatum": "2016-12-31"}, {"vhe_id": "A", "peildatum": "2021-12-31"}])
+    # reference/huurgrenzen.csv starts in 2019: 2016 is marked, 2021 is classified (600 -> betaalbaar_laag)
+    assert frame.sort_values("peildatum")["huurklasse"].tolist() == ["geen_huurgrenzen", "betaalbaar_laag"]

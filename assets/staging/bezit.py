@@ -20,10 +20,27 @@ HUURKLASSEN = ("goedkoop", "betaalbaar_laag", "betaalbaar_hoog", "duur", "boven_
 HUURKLASSE_GRENZEN = ("kwaliteitskortingsgrens", "aftoppingsgrens_laag", "aftoppingsgrens_hoog", "liberalisatiegrens")
 
 
+GEEN_HUURGRENZEN = "geen_huurgrenzen"
+
+
+def years_without_thresholds(years: pd.Series, huurgrenzen: ReferenceTable) -> list[int]:
+    """The years among `years` for which one of the rent-class thresholds is missing."""
+    table = huurgrenzen.frame
+    present = set(zip(table["threshold"], table["year"], strict=True))
+    needed = {int(y) for y in years.dropna().unique()}
+    return sorted(y for y in needed if any((t, y) not in present for t in HUURKLASSE_GRENZEN))
+
+
 def huurklasse(rent: pd.Series, years: pd.Series, huurgrenzen: ReferenceTable) -> pd.Series:
-    """Rent class by the thresholds of each row's year; a rent on a threshold belongs below it."""
+    """Rent class by the thresholds of each row's year; a rent on a threshold belongs below it.
+
+    A year without thresholds in reference/huurgrenzen.csv gets 'geen_huurgrenzen': never the
+    neighbouring year's limits. The stg_bezit suite reports those rows (WARN).
+    """
     out = pd.Series(pd.NA, index=rent.index, dtype="str")
-    for year in sorted(years.dropna().unique()):
+    missing = set(years_without_thresholds(years, huurgrenzen))
+    out.loc[years.isin(missing)] = GEEN_HUURGRENZEN
+    for year in sorted(set(years.dropna().unique()) - missing):
         bounds = [huurgrenzen.value(t, int(year)) for t in HUURKLASSE_GRENZEN]
         in_year = (years == year) & rent.notna()
         cut = pd.cut(rent[in_year], bins=[-float("inf"), *bounds, float("inf")], labels=list(HUURKLASSEN), right=True)
@@ -67,6 +84,9 @@ def stg_bezit(
     per_list = frame.groupby(["corporatie", frame["peildatum"].dt.date.astype("str")])["in_exploitatie"].sum()
     metadata = {
         "dagster/column_schema": column_schema(frame),
+        "jaren_zonder_huurgrenzen": dg.MetadataValue.json(
+            years_without_thresholds(frame["peildatum"].dt.year, load_huurgrenzen())
+        ),
         "eenheden_in_exploitatie": dg.MetadataValue.json({f"{c} {p}": int(n) for (c, p), n in per_list.items()}),
     }
     yield from validated(
