@@ -29,3 +29,7 @@ def landing_dir() -> str | dg.EnvVar:
 def storage_dir() -> str | dg.EnvVar:
     home = os.environ.get("DAGSTER_HOME") or str(PROJECT_DIR / "dagster_home")
     return env_or_default("PRESTATIEMONITOR_STORAGE_DIR", str(Path(home) / "assets"))
+
+
+def report_dir() -> str | dg.EnvVar:
+    return env_or_default("PRESTATIEMONITOR_REPORT_DIR", str(PROJECT_DIR / "out" / "validatie"))

@@ -50,7 +50,7 @@ def resources() -> dict[str, object]:
         "landing": LandingFolder(path=config.landing_dir()),
         "warehouse": WarehouseResource(url=config.warehouse_url()),
         "kpi_settings": KpiSettings(),
-        "data_quality": DataQuality(),
+        "data_quality": DataQuality(report_dir=config.report_dir()),
         "io_manager": ParquetIOManager(base_path=config.storage_dir()),
         "ep_online_api": EpOnlineApi(api_key=config.env_or_default("EP_ONLINE_API_KEY", "")),
     }

@@ -53,7 +53,8 @@ def main() -> int:
         # partitions and process them (they filter on the stock, so raw_bezit comes first); then the
         # nightly job, whose stg_energielabels applies them on top of the total file.
         nightly = defs.resolve_job_def("nightly")
-        keys = mutation_partition_keys(LandingFolder(path=str(config.landing_dir())))
+        landing = os.environ.get("PRESTATIEMONITOR_LANDING_DIR") or str(config.SAMPLE_LANDING)
+        keys = mutation_partition_keys(LandingFolder(path=landing))
         if keys:
             nightly.execute_in_process(instance=instance, asset_selection=[dg.AssetKey("raw_bezit")], run_config=quiet)
             instance.add_dynamic_partitions(EP_ONLINE_MUTATIEBESTANDEN, keys)
