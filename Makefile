@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: setup run rerun test lint ui sample clean
+.PHONY: setup run rerun test test-postgres lint ui sample migrate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -30,6 +30,18 @@ rerun: $(STAMP)
 ## Everything CI checks: lint, layer contract, types, tests.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 -q
+
+## The suite with every warehouse on a throwaway local PostgreSQL cluster (installs PostgreSQL when root).
+test-postgres: $(STAMP)
+	@dir=$$(mktemp -d /tmp/prestatiemonitor-pg.XXXXXX); \
+	port=$$($(BIN)/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	trap 'deploy/dev/pg-test-cluster.sh stop "$$dir"; rm -rf "$$dir"' EXIT; \
+	eval "$$(deploy/dev/pg-test-cluster.sh start "$$dir" "$$port")" && \
+	PRESTATIEMONITOR_TEST_WAREHOUSE=postgres $(BIN)/python -m pytest -n 2 -q
+
+## Bring the warehouse at $$PRESTATIEMONITOR_WAREHOUSE_URL to the latest schema (alembic, migrations/).
+migrate: $(STAMP)
+	$(BIN)/python -m warehouse.migrate upgrade
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

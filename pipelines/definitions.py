@@ -13,14 +13,16 @@ from assets.resources import DataQuality, LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
 from assets.staging import bezit, cross_checks, leefbaarometer, mutaties, referentie, woonservice
 from pipelines import config
+from pipelines.alerts import alert_channels_from_env, build_run_failure_alert_sensor
 from pipelines.ep_online_sensor import build_ep_online_mutation_sensor, ep_online_mutaties_job
+from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
 from pipelines.io import ParquetIOManager
 from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 ASSET_MODULES = [raw, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, publish]
-all_assets = dg.load_assets_from_modules(ASSET_MODULES)
+all_assets = with_kpi_freshness(dg.load_assets_from_modules(ASSET_MODULES))
 # GX suites run inside their staged assets (check_specs); these are the separate checks.
 all_checks = dg.load_asset_checks_from_modules([*KPI_MODULES, cross_checks])
 
@@ -32,7 +34,8 @@ nightly_job = dg.define_asset_job(
     name="nightly",
     selection=dg.AssetSelection.all() - PARTITIONED,
     description="Alle bronnen -> staging (met GX-checks) -> KPI's -> publicatie in het warehouse.",
-    tags={"dagster/max_retries": "1"},
+    # The tag is what deploy/dagster.yaml's run queue limits to one at a time: nightly runs never overlap.
+    tags={"dagster/max_retries": "1", "prestatiemonitor/nightly": "true"},
 )
 
 nightly_schedule = dg.ScheduleDefinition(
@@ -53,6 +56,7 @@ def resources() -> dict[str, object]:
         "data_quality": DataQuality(report_dir=config.report_dir()),
         "io_manager": ParquetIOManager(base_path=config.storage_dir()),
         "ep_online_api": EpOnlineApi(api_key=config.env_or_default("EP_ONLINE_API_KEY", "")),
+        "alerts": alert_channels_from_env(),
     }
 
 
@@ -61,6 +65,11 @@ defs = dg.Definitions(
     asset_checks=all_checks,
     jobs=[nightly_job, ep_online_mutaties_job],
     schedules=[nightly_schedule],
-    sensors=[build_landing_sensor(nightly_job, exclude=PARTITIONED), build_ep_online_mutation_sensor(ep_online_mutaties_job)],
+    sensors=[
+        build_landing_sensor(nightly_job, exclude=PARTITIONED),
+        build_ep_online_mutation_sensor(ep_online_mutaties_job),
+        build_run_failure_alert_sensor(),
+        build_freshness_alert_sensor(),
+    ],
     resources=resources(),
 )

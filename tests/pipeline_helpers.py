@@ -13,6 +13,7 @@ from assets.settings import KpiSettings
 from pipelines.config import SAMPLE_LANDING
 from pipelines.definitions import PARTITIONED, all_assets, all_checks
 from pipelines.io import ParquetIOManager
+from warehouse.testing import scratch_url
 
 # The sample runs to peildatum 31-12-2025; validating "today" as 31-01-2026 keeps the tests stable.
 SAMPLE_TODAY = "2026-01-31"
@@ -24,7 +25,7 @@ class Workspace:
         self.landing = base / "landing"
         if not self.landing.exists():
             shutil.copytree(landing or SAMPLE_LANDING, self.landing)
-        self.url = f"duckdb:///{base / 'warehouse.duckdb'}"
+        self.url = scratch_url(base)  # DuckDB file, or a fresh PostgreSQL database in CI's second pass
         self.storage = base / "storage"
         self.corrections = base / "correcties.csv"
         if not self.corrections.exists():

@@ -168,8 +168,8 @@ def test_a_malformed_corrections_file_names_its_row(tmp_path):
         load_corrections(path)
 
 
-def test_quarantine_keeps_first_seen_and_resolves_what_is_gone(tmp_path):
-    warehouse = Warehouse(f"duckdb:///{tmp_path / 'q.duckdb'}")
+def test_quarantine_keeps_first_seen_and_resolves_what_is_gone(warehouse_url):
+    warehouse = Warehouse(warehouse_url)
     a = {"bestand": "f.csv", "rij": 3, "sleutel": "k=1", "kolom": "x", "waarde": "1", "regel": "r", "ernst": "ERROR", "actie": "lading geblokkeerd"}
     b = {**a, "rij": 4, "sleutel": "k=2"}
     t1, t2, t3 = datetime(2025, 1, 1), datetime(2025, 1, 2), datetime(2025, 1, 3)

@@ -3,6 +3,19 @@
 Plain SQLAlchemy, no Dagster. Every publication replaces a set of tables (or slices of them) in ONE
 transaction, so a reader sees either all of yesterday's tables or all of today's, never a mix, and a
 failure half-way leaves the warehouse exactly as it was.
+
+Bulk loads take each backend's fast path inside that transaction: DuckDB registers the DataFrame and
+runs INSERT ... SELECT; PostgreSQL (``postgresql+psycopg://``, psycopg 3) streams the rows with
+``COPY ... FROM STDIN`` on the same connection; any other driver falls back to executemany.
+
+Dashboards read the views in schema ``dashboard`` (one per table in schema ``kpi``), never the tables:
+on PostgreSQL the group role ``dashboard_reader`` gets USAGE on that schema and SELECT on those views
+only (a view runs with its owner's rights, so the role needs nothing on ``kpi`` or ``dq``). Publishing
+(re)creates a view and its grant whenever its table is new or recreated, in the same transaction;
+a table whose columns changed is dropped with CASCADE, so nothing stale survives it. Schemas, the
+role and the dq tables are created by the alembic baseline (``migrations/``, ``python -m
+warehouse.migrate upgrade``); tables and views are still created if missing, so an unmigrated DuckDB
+file works as before.
 """
 
 from __future__ import annotations
@@ -16,6 +29,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 DEFAULT_SCHEMA = "kpi"
+DASHBOARD_SCHEMA = "dashboard"
+DASHBOARD_READER = "dashboard_reader"
+# Tables in these schemas get a read-only view in DASHBOARD_SCHEMA; dq is for the steward, not dashboards.
+DASHBOARD_SOURCE_SCHEMAS = (DEFAULT_SCHEMA,)
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 LOGICAL_TYPES: dict[str, Any] = {
@@ -93,13 +110,20 @@ class Warehouse:
         """Replace every given table in one transaction; returns rows written per table.
 
         A table whose stored columns differ from its spec is recreated inside the same transaction
-        (DuckDB and PostgreSQL both have transactional DDL).
+        (DuckDB and PostgreSQL both have transactional DDL), and so are its dashboard view and grant.
         """
         written: dict[str, int] = {}
         try:
             with self.engine.begin() as connection:
+                recreated: list[TableSpec] = []
                 for spec, frame in tables.values():
-                    written[spec.qualified_name] = self._replace(connection, spec, frame)
+                    rows, created = self._replace(connection, spec, frame)
+                    written[spec.qualified_name] = rows
+                    if created:
+                        recreated.append(spec)
+                for spec, _ in tables.values():
+                    if spec.schema in DASHBOARD_SOURCE_SCHEMAS:
+                        _ensure_dashboard_view(connection, spec, force=spec in recreated)
         except WarehouseError:
             raise
         except (sa.exc.SQLAlchemyError, ValueError, TypeError) as exc:
@@ -118,7 +142,20 @@ class Warehouse:
         with self.engine.connect() as connection:
             return bool(_stored_columns(connection, schema, table))
 
-    def _replace(self, connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame) -> int:
+    def ensure_dashboard_access(self, reader_role: str = DASHBOARD_READER) -> None:
+        """Idempotently set up what dashboards read: schema ``dashboard`` with a view per KPI table,
+        and on PostgreSQL the NOLOGIN group role ``reader_role`` with USAGE on that schema and SELECT
+        on its views only. Needs CREATEROLE when the role does not exist yet. The alembic baseline runs
+        the same code; give people or tools a login role that is a member:
+        ``CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE dashboard_reader``."""
+        try:
+            with self.engine.begin() as connection:
+                apply_dashboard_access(connection, reader_role)
+        except sa.exc.SQLAlchemyError as exc:
+            raise WarehouseError(f"dashboardtoegang niet ingericht ({type(exc).__name__}: {exc.args[0] if exc.args else exc})") from exc
+
+    def _replace(self, connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame) -> tuple[int, bool]:
+        """Delete and reload one table; returns (rows written, whether the table was (re)created)."""
         expected = [c for c, _ in spec.columns]
         missing = [c for c in expected if c not in frame.columns]
         if missing:
@@ -127,17 +164,111 @@ class Warehouse:
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"'))
         stored = _stored_columns(connection, spec.schema, spec.name)
         if stored and stored != expected:
-            connection.execute(sa.text(f'DROP TABLE "{spec.schema}"."{spec.name}"'))
+            # CASCADE on PostgreSQL drops the dashboard view (and anything else built on the table);
+            # publish() recreates the view and its grant before the transaction commits.
+            cascade = " CASCADE" if connection.dialect.name == "postgresql" else ""
+            connection.execute(sa.text(f'DROP TABLE "{spec.schema}"."{spec.name}"{cascade}'))
         table = spec.sqlalchemy_table(sa.MetaData())
         table.create(connection, checkfirst=True)
+        created = stored != expected
+        # DELETE, not TRUNCATE: readers keep seeing the old rows (MVCC) until this transaction commits.
         connection.execute(table.delete())
         if frame.empty:
-            return 0
+            return 0, created
         if connection.dialect.name == "duckdb":
             _insert_duckdb(connection, spec, frame)
+        elif connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+            _copy_postgres(connection, spec, frame)
         else:
             connection.execute(table.insert(), _records(frame, spec))
-        return len(frame)
+        return len(frame), created
+
+
+def apply_dashboard_access(connection: sa.Connection, reader_role: str = DASHBOARD_READER) -> None:
+    """The dashboard schema, role, grants and a view per existing KPI table, on an open connection
+    (used by Warehouse.ensure_dashboard_access and by the alembic baseline migration)."""
+    check_identifier(reader_role)
+    connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{DASHBOARD_SCHEMA}"'))
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        if not _role_exists(connection, reader_role):
+            # A concurrent creator may win the race: swallow exactly that, inside the DO block.
+            connection.execute(sa.text(
+                "DO $$ BEGIN "
+                f'CREATE ROLE "{reader_role}" NOLOGIN; '
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; "
+                "END $$"
+            ))
+        connection.execute(sa.text(f'GRANT USAGE ON SCHEMA "{DASHBOARD_SCHEMA}" TO "{reader_role}"'))
+        connection.execute(sa.text(
+            f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{DASHBOARD_SCHEMA}" GRANT SELECT ON TABLES TO "{reader_role}"'
+        ))
+    for schema in DASHBOARD_SOURCE_SCHEMAS:
+        for table in _tables_in(connection, schema):
+            columns = _stored_columns(connection, schema, table)
+            spec = TableSpec(table, [(c, "text") for c in columns], schema=schema)  # only names matter here
+            _ensure_dashboard_view(connection, spec, force=True, reader_role=reader_role)
+
+
+def _ensure_dashboard_view(
+    connection: sa.Connection, spec: TableSpec, *, force: bool, reader_role: str = DASHBOARD_READER
+) -> None:
+    """dashboard.<table> = SELECT <columns> FROM <schema>.<table>, granted to the reader role.
+
+    Created when missing or when the table was (re)created; otherwise left alone, so a routine
+    publish takes no lock on the view that dashboards are reading."""
+    view_exists = _relation_type(connection, DASHBOARD_SCHEMA, spec.name) is not None
+    if force or not view_exists:
+        columns = ", ".join(f'"{c}"' for c, _ in spec.columns)
+        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{DASHBOARD_SCHEMA}"'))
+        connection.execute(sa.text(
+            f'CREATE OR REPLACE VIEW "{DASHBOARD_SCHEMA}"."{spec.name}" AS '
+            f'SELECT {columns} FROM "{spec.schema}"."{spec.name}"'
+        ))
+    if connection.dialect.name == "postgresql" and _role_exists(connection, reader_role):
+        granted = connection.execute(
+            sa.text("SELECT has_table_privilege(:role, :view, 'SELECT')"),
+            {"role": reader_role, "view": f'"{DASHBOARD_SCHEMA}"."{spec.name}"'},
+        ).scalar()
+        if not granted:
+            connection.execute(sa.text(f'GRANT SELECT ON "{DASHBOARD_SCHEMA}"."{spec.name}" TO "{reader_role}"'))
+        usage = connection.execute(
+            sa.text("SELECT has_schema_privilege(:role, :schema, 'USAGE')"),
+            {"role": reader_role, "schema": DASHBOARD_SCHEMA},
+        ).scalar()
+        if not usage and _owns_schema(connection, DASHBOARD_SCHEMA):
+            connection.execute(sa.text(f'GRANT USAGE ON SCHEMA "{DASHBOARD_SCHEMA}" TO "{reader_role}"'))
+
+
+def _role_exists(connection: sa.Connection, role: str) -> bool:
+    return connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is not None
+
+
+def _owns_schema(connection: sa.Connection, schema: str) -> bool:
+    return bool(connection.execute(
+        sa.text("SELECT pg_get_userbyid(nspowner) = current_user FROM pg_namespace WHERE nspname = :s"),
+        {"s": schema},
+    ).scalar())
+
+
+def _relation_type(connection: sa.Connection, schema: str, name: str) -> str | None:
+    """'BASE TABLE', 'VIEW' or None; information_schema works on DuckDB and PostgreSQL alike."""
+    row = connection.execute(
+        sa.text("SELECT table_type FROM information_schema.tables WHERE table_schema = :s AND table_name = :t"),
+        {"s": schema, "t": name},
+    ).first()
+    return None if row is None else str(row[0])
+
+
+def _tables_in(connection: sa.Connection, schema: str) -> list[str]:
+    rows = connection.execute(
+        sa.text(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = :s AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ),
+        {"s": schema},
+    )
+    return [r[0] for r in rows if _IDENTIFIER.match(r[0])]
 
 
 def _stored_columns(connection: sa.Connection, schema: str, table: str) -> list[str]:
@@ -171,19 +302,37 @@ def _to_storage_types(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _records(frame: pd.DataFrame, spec: TableSpec) -> list[dict[str, Any]]:
-    """Plain Python values with None for missing, for drivers without a bulk path."""
-    converted: dict[str, list[Any]] = {}
+def _python_columns(frame: pd.DataFrame, spec: TableSpec) -> list[list[Any]]:
+    """Per column, plain Python values with None for missing (what DBAPI drivers and COPY adapt)."""
+    columns: list[list[Any]] = []
     for column, logical in spec.columns:
         values = frame[column]
+        missing = values.isna().tolist()
+        items = values.tolist()
         if logical == "date":
-            items = [v.date() if not pd.isna(v) else None for v in values]
+            items = [v.date() if not m else None for v, m in zip(items, missing, strict=True)]
         elif logical == "timestamp":
-            items = [v.to_pydatetime() if not pd.isna(v) else None for v in values]
+            items = [v.to_pydatetime() if not m else None for v, m in zip(items, missing, strict=True)]
         else:
-            items = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in values]
-        converted[column] = items
-    return [dict(zip(converted, row, strict=True)) for row in zip(*converted.values(), strict=True)]
+            items = [None if m else v for v, m in zip(items, missing, strict=True)]
+        columns.append(items)
+    return columns
+
+
+def _records(frame: pd.DataFrame, spec: TableSpec) -> list[dict[str, Any]]:
+    """Plain Python values with None for missing, for drivers without a bulk path."""
+    names = [c for c, _ in spec.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*_python_columns(frame, spec), strict=True)]
+
+
+def _copy_postgres(connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame) -> None:
+    """PostgreSQL's fast path: COPY ... FROM STDIN on the transaction's own psycopg connection."""
+    raw = connection.connection.driver_connection
+    columns = ", ".join(f'"{c}"' for c, _ in spec.columns)
+    statement = f'COPY "{spec.schema}"."{spec.name}" ({columns}) FROM STDIN'
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in zip(*_python_columns(frame, spec), strict=True):
+            copy.write_row(row)
 
 
 def _insert_duckdb(connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame) -> None:

@@ -1,0 +1,63 @@
+"""Which warehouse the tests write to, and the PostgreSQL-only tests' guard.
+
+- Default: DuckDB files under each test's tmp_path.
+- ``PRESTATIEMONITOR_TEST_POSTGRES_URL`` set: every test that asks for ``warehouse_url`` (and every
+  whole-graph run through ``tests.pipeline_helpers.Workspace``) gets a fresh PostgreSQL database
+  instead; ``PRESTATIEMONITOR_TEST_WAREHOUSE=duckdb`` keeps DuckDB for those while the tests marked
+  ``postgres`` still use the server. See ``warehouse/testing.py``.
+- Tests marked ``postgres`` need the server: without the URL they are skipped on a developer's
+  machine and FAIL when ``CI`` is set, so CI can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from warehouse import Warehouse
+from warehouse import testing as scratch
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return scratch.describe()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not scratch.postgres_admin_url():
+        message = f"needs PostgreSQL: set {scratch.POSTGRES_URL_ENV} (deploy/dev/pg-test-cluster.sh start DIR prints it)"
+        if in_ci():
+            pytest.fail(f"{message}; CI must not skip PostgreSQL tests", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_scratch_databases():
+    yield
+    if scratch.postgres_admin_url():
+        scratch.drop_scratch_databases()
+
+
+@pytest.fixture
+def warehouse_url(tmp_path) -> str:
+    """A fresh, empty warehouse on this run's backend (DuckDB file or new PostgreSQL database)."""
+    return scratch.scratch_url(tmp_path)
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    client = Warehouse(warehouse_url)
+    yield client
+    client.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A fresh PostgreSQL database whatever the run's backend; for tests marked ``postgres``."""
+    if not scratch.postgres_admin_url():  # pytest_runtest_setup already failed/skipped marked tests
+        pytest.fail("postgres_url used by a test without the 'postgres' marker and no server configured")
+    return scratch.create_scratch_database()
