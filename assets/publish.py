@@ -1,4 +1,4 @@
-"""warehouse_publicatie: writes every KPI table to the warehouse in ONE transaction.
+"""warehouse_publicatie: writes every KPI table and the monitor tables to the warehouse in ONE transaction.
 
 The KPI assets compute their tables; this asset publishes them together, so dashboards see either
 yesterday's complete set or today's, never a mix. When any KPI asset (or a blocking check before
@@ -11,26 +11,32 @@ import pandas as pd
 
 from assets.catalog import CATALOG_COLUMNS, catalog_frame
 from assets.kpi import KPI_TABLES
+from assets.monitor import MONITOR_TABLES
 from assets.resources import WarehouseResource
 from warehouse import TableSpec
 
 PUBLISHED = {table.name: table for table in KPI_TABLES}
+SPECS: dict[str, TableSpec] = {
+    **{name: table.table_spec() for name, table in PUBLISHED.items()},
+    **{name: table.table_spec() for name, table in MONITOR_TABLES.items()},
+}
 
 CATALOG_SPEC = TableSpec("kpi_catalog", [(c.name, c.type) for c in CATALOG_COLUMNS], schema="kpi")
 
 
 @dg.asset(
-    ins={name: dg.AssetIn(name) for name in PUBLISHED},
+    ins={name: dg.AssetIn(name) for name in SPECS},
     group_name="publicatie",
     kinds={"duckdb", "postgres", "sql"},
     owners=["team:woningmarkt"],
     description=(
         "Publiceert alle KPI-tabellen (schema kpi) in een transactie naar het warehouse dat dashboards lezen. "
-        "Tabellen: " + ", ".join(f"kpi.{t}" for t in PUBLISHED) + ", en het datawoordenboek kpi.kpi_catalog."
+        "Tabellen: " + ", ".join(spec.qualified_name for spec in SPECS.values())
+        + ", en het datawoordenboek kpi.kpi_catalog."
     ),
 )
 def warehouse_publicatie(warehouse: WarehouseResource, **frames: pd.DataFrame) -> dg.MaterializeResult:
-    tables = {name: (PUBLISHED[name].table_spec(), frame) for name, frame in frames.items()}
+    tables = {name: (SPECS[name], frame) for name, frame in frames.items()}
     tables["kpi_catalog"] = (CATALOG_SPEC, catalog_frame())
     client = warehouse.client()
     try:

@@ -33,3 +33,7 @@ def storage_dir() -> str | dg.EnvVar:
 
 def report_dir() -> str | dg.EnvVar:
     return env_or_default("PRESTATIEMONITOR_REPORT_DIR", str(PROJECT_DIR / "out" / "validatie"))
+
+
+def monitor_report_dir() -> str | dg.EnvVar:
+    return env_or_default("PRESTATIEMONITOR_RAPPORT_DIR", str(PROJECT_DIR / "out" / "rapport"))

@@ -9,6 +9,7 @@ import dagster as dg
 from assets import ep_online_mutaties, publish, raw
 from assets.ep_online_mutaties import EpOnlineApi
 from assets.kpi import KPI_MODULES
+from assets.monitor import MONITOR_MODULES, MonitorSettings
 from assets.resources import DataQuality, LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
 from assets.staging import bezit, cross_checks, leefbaarometer, mutaties, referentie, woonservice
@@ -21,10 +22,10 @@ from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ASSET_MODULES = [raw, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, publish]
+ASSET_MODULES = [raw, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, *MONITOR_MODULES, publish]
 all_assets = with_kpi_freshness(dg.load_assets_from_modules(ASSET_MODULES))
 # GX suites run inside their staged assets (check_specs); these are the separate checks.
-all_checks = dg.load_asset_checks_from_modules([*KPI_MODULES, cross_checks])
+all_checks = dg.load_asset_checks_from_modules([*KPI_MODULES, *MONITOR_MODULES, cross_checks])
 
 # The daily EP-online mutation files are a partitioned asset with its own job and sensor; the
 # nightly job reads whatever partitions exist through stg_energielabels.
@@ -57,6 +58,7 @@ def resources() -> dict[str, object]:
         "io_manager": ParquetIOManager(base_path=config.storage_dir()),
         "ep_online_api": EpOnlineApi(api_key=config.env_or_default("EP_ONLINE_API_KEY", "")),
         "alerts": alert_channels_from_env(),
+        "monitor": MonitorSettings(report_dir=config.monitor_report_dir()),
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ep_online_mutaties import EpOnlineApi
+from assets.monitor import MonitorSettings
 from assets.resources import DataQuality, LandingFolder, WarehouseResource
 from assets.settings import KpiSettings
 from pipelines.config import SAMPLE_LANDING
@@ -39,6 +40,7 @@ class Workspace:
             "kpi_settings": KpiSettings(),
             "io_manager": ParquetIOManager(base_path=str(self.storage)),
             "ep_online_api": EpOnlineApi(api_key=""),
+            "monitor": MonitorSettings(report_dir=str(self.base / "rapport"), as_of=SAMPLE_TODAY),
             "data_quality": DataQuality(
                 corrections_path=str(self.corrections), report_dir=str(self.reports), vandaag=SAMPLE_TODAY
             ),

@@ -30,11 +30,11 @@ def defs():
     )
 
 
-def test_every_kpi_and_the_publication_get_the_policy_and_nothing_else(defs):
+def test_every_kpi_monitor_asset_and_the_publication_get_the_policy_and_nothing_else(defs):
     graph = defs.resolve_asset_graph()
     with_policy = {n.key.to_user_string() for n in graph.asset_nodes if n.freshness_policy is not None}
-    kpis = {n.key.to_user_string() for n in graph.asset_nodes if n.key.path[-1].startswith("kpi_")}
-    assert kpis and with_policy == kpis | {"warehouse_publicatie"}
+    published = {n.key.to_user_string() for n in graph.asset_nodes if n.key.path[-1].startswith(("kpi_", "monitor_"))}
+    assert published and with_policy == published | {"warehouse_publicatie"}
     node = graph.get(dg.AssetKey("kpi_zon"))
     assert node.freshness_policy == kpi_freshness_policy()
     assert node.freshness_policy.fail_window.to_timedelta() == timedelta(hours=26)
