@@ -56,6 +56,8 @@ ui: $(STAMP)
 ## Regenerate the bundled sample data (deterministic).
 sample: $(STAMP)
 	$(BIN)/python -m data.generate_sample
+	$(BIN)/python -m data.generate_ep_mutaties
+	$(BIN)/python -m data.generate_planlijst
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) out

@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from assets import ep_online_mutaties, publish, raw
+from assets import ep_online_mutaties, publish, raw, raw_planlijst
 from assets.ep_online_mutaties import EpOnlineApi
 from assets.kpi import KPI_MODULES
 from assets.monitor import MONITOR_MODULES, MonitorSettings
@@ -22,7 +22,7 @@ from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ASSET_MODULES = [raw, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, *MONITOR_MODULES, publish]
+ASSET_MODULES = [raw, raw_planlijst, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, *MONITOR_MODULES, publish]
 all_assets = with_kpi_freshness(dg.load_assets_from_modules(ASSET_MODULES))
 # GX suites run inside their staged assets (check_specs); these are the separate checks.
 all_checks = dg.load_asset_checks_from_modules([*KPI_MODULES, *MONITOR_MODULES, cross_checks])

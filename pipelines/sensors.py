@@ -18,6 +18,7 @@ FOLDER_ASSETS = {
     "ep_online": ["raw_ep_online"],
     "leefbaarometer": ["raw_leefbaarometer"],
     "woonservice": ["raw_toewijzingen", "raw_woningzoekenden"],
+    "planlijst": ["raw_planlijst"],
 }
 
 
