@@ -1,4 +1,4 @@
-"""Deterministic SYNTHETIC sample data for Prestatiemonitor: the Zuid-Kennemerland case.
+"""Deterministic SYNTHETIC sample data for Prestatiemonitor: Zuid-Kennemerland, Harderwijk, Alphen a/d Rijn.
 
 Run from the project root:  `python -m data.generate_sample`  (or `make sample`).
 It writes the landing folder `data/sample/landing/` in exactly the formats of docs/data-contracts.md
@@ -37,6 +37,30 @@ synthetic; no row describes a real dwelling, person or company.
   age, activity) and ~360 lettings a year of DAEB dwellings of the simulated stock (rent, address,
   wijk/buurt exactly as in the stock list of that year), allocated by publicatiemodel and voorrang,
   passend toegewezen where the household is in the primary target group.
+
+Two more housing markets (class `Region`; each has its own seeded random streams, so adding them
+left every Zuid-Kennemerland file byte-identical and only appended rows to the shared files):
+
+* Harderwijk (GM0243; wijken WK0243NN, postcodes 3841-3849, BAG ids 0243...): Uwoon (~900 units,
+  tab-separated Windows-1252 export, woonplaats HARDERWIJK/HIERDEN in capitals, some BAG ids without
+  their leading zero, drift column 'Clusternaam') and Omnia Wonen (~500 units in Harderwijk, '|'
+  BI export with 'NULL', kWp and one combined 'Straat huisnummer toevoeging' column; streets are
+  invented per postcode). Peildata 31-12-2020 .. 31-12-2024; woonservice files
+  `toewijzingen_harderwijk_2020-2024.csv` / `woningzoekenden_harderwijk_2020-2024.csv` (ids HW-...).
+* Alphen aan den Rijn (GM0484; eight kernen, wijken WK0484NN, postcodes 2401-2409 and 2771-2773 for
+  Alphen and Boskoop and the villages' own PC4s, BAG ids 0484...): Woonforte (~1,000 units, SAP-style
+  CSV with X checkboxes, 00.00.0000 / 31.12.9999 sentinels, CBS codes that lost their zeros, the
+  older header FLAECHE in the lists up to 2017) and Habeko Wonen (~400 units in the villages, XLSX
+  report with an explanation sheet and the header on row 4 of sheet 'Bezit', BAG id as a number,
+  a few rents typed as text). Peildata 31-12-2015 .. 31-12-2020; woonservice files
+  `..._alphen-aan-den-rijn_2015-2020.csv` (ids AR-...) with kern and woonkern. Renovations take the
+  E/F/G share from ~21 % to ~6 %, and with it the average pre-2021 EnergieIndex from ~1.50 (2015) to
+  ~1.26 (2020); two wijken (Ridderveld, Kerk en Zanen) score below 'voldoende' in the Leefbaarometer.
+  Historical rent and income limits (2015-2020) are generation parameters like the others.
+* Their EP-online certificates (mostly pre-2021 labels with EnergieIndex for Alphen) are appended to
+  the one total file after Zuid-Kennemerland's rows; their Leefbaarometer rows follow Zuid-
+  Kennemerland's within each measurement year. The last letting of a full-year export is signed on
+  the year's last workday, so the delivery is visibly complete.
 
 Coding choices the contracts leave open: a statushouder letting is voorrang URG with detail STA;
 gehuisvest_via is `direct` for publicatiemodel DIR (also when urgent), else `urgentie` for URG, else
@@ -283,6 +307,246 @@ TEMPLATE_ROWS = 10
 
 
 # --------------------------------------------------------------------------------------------------
+# Regions: everything that differs between the simulated housing markets
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Region:
+    """One housing market: its gemeenten, peildata, thresholds and the parameters of its simulation.
+
+    Zuid-Kennemerland is built from the module constants above (its random streams are the original
+    ones, so its files do not change when other regions are added); every other region has its own
+    seeded streams (`stream` + offset) and only adds rows or files.
+    """
+
+    key: str
+    stream: int
+    gemeenten: dict[str, str]  # code -> name of the gemeenten with corporation stock
+    wijken: dict[str, tuple]  # like WIJKEN
+    wijk_kern: dict[str, str]  # wijk name -> kern; default the gemeente's name
+    years: tuple[int, ...]  # peildata 31-12-Y; lettings and seekers per calendar year
+    liberalisatiegrens: dict[int, float]
+    aftoppingsgrenzen: dict[int, tuple[float, float]]
+    primair_inkomensgrens: dict[int, tuple[int, int]]
+    daeb_inkomensgrens: dict[int, tuple[int, int]]
+    midden_inkomensgrens: int
+    lowest_income: int
+    rent_level: float  # rents in the first year relative to Zuid-Kennemerland 2021
+    rates: dict[str, float]
+    efg_target: dict[int, float]  # share of dwellings with E/F/G that renovations steer to
+    solar_target: dict[int, float]
+    panel_wp: dict[int, tuple[int, ...]]
+    target_egw: float
+    village_complex_max: dict[str, int]  # kern -> largest existing complex there
+    new_build_wijk_weight: dict[str, float]
+    monument_wijken: tuple[str, ...]
+    monument_kernen: tuple[str, ...]
+    first_registration_weights: tuple[int, ...]  # first EP label per year 2008, 2009, ...
+    certificaathouders: tuple[str, ...]
+    huisadviseur: dict[str, str]
+    ep_noise_areas: tuple[tuple[str, tuple[int, ...], int], ...]
+    ep_utility_on_stock: int
+    ep_utility_noise: int
+    ep_same_day_duplicates: int
+    lbm_wijk_effect: dict[str, float]
+    lbm_default_effect: float
+    lbm_padded: int
+    woonservice_end: dt.date | None
+    lettings_per_year: dict[str, int]
+    seekers_per_period: int
+    seeker_gemeenten: dict[str, float]
+    woonkernen: dict[str, tuple[tuple[str, float], ...]]
+    own_response_share: dict[str, float]
+    reacties_factor: dict[str, float]
+    letting_mix: tuple[tuple[str, str, float], ...]
+    letting_id: str  # format(year=, number=)
+    seeker_id: str  # format(n=)
+    housed_responded_locally: bool  # housed via an advert in the own gemeente => >= 1 local response
+    file_label: str  # woonservice file names: toewijzingen_<file_label>_<years>.csv
+
+    @property
+    def first_year(self) -> int:
+        return self.years[0]
+
+    @property
+    def last_year(self) -> int:
+        return self.years[-1]
+
+    @property
+    def stock_start(self) -> dt.date:
+        return dt.date(self.first_year - 1, 12, 31)
+
+
+ZUID_KENNEMERLAND = Region(
+    key="zk", stream=0, gemeenten=GEMEENTE_NAMEN, wijken=WIJKEN, wijk_kern={"Spaarndam": "Spaarndam"},
+    years=YEARS, liberalisatiegrens=LIBERALISATIEGRENS, aftoppingsgrenzen=AFTOPPINGSGRENZEN,
+    primair_inkomensgrens=PRIMAIR_INKOMENSGRENS, daeb_inkomensgrens=DAEB_INKOMENSGRENS,
+    midden_inkomensgrens=MIDDEN_INKOMENSGRENS, lowest_income=17_000, rent_level=1.0,
+    rates={"nieuwbouw": RATE_NIEUWBOUW, "aankoop": RATE_AANKOOP, "verkoop": RATE_VERKOOP, "sloop": RATE_SLOOP,
+           "liberalisatie": RATE_LIBERALISATIE},
+    efg_target=EFG_TARGET, solar_target=SOLAR_TARGET, panel_wp=PANEL_WP_BY_YEAR,
+    target_egw=TARGET_EGW, village_complex_max={}, new_build_wijk_weight=NEW_BUILD_WIJK_WEIGHT, monument_wijken=MONUMENT_WIJKEN,
+    monument_kernen=("Heemstede",),
+    first_registration_weights=(2, 3, 4, 4, 4, 4, 6, 14, 16, 10, 8, 8, 8, 3, 3, 2, 2, 1),
+    certificaathouders=CERTIFICAATHOUDERS, huisadviseur=HUISADVISEUR, ep_noise_areas=EP_NOISE_AREAS,
+    ep_utility_on_stock=EP_UTILITY_ON_STOCK, ep_utility_noise=EP_UTILITY_NOISE,
+    ep_same_day_duplicates=EP_SAME_DAY_DUPLICATES,
+    lbm_wijk_effect=LEEFBAAROMETER_WIJK_EFFECT, lbm_default_effect=0.08, lbm_padded=LEEFBAAROMETER_PADDED_CODES,
+    woonservice_end=WOONSERVICE_END, lettings_per_year=LETTINGS_PER_YEAR, seekers_per_period=SEEKERS_PER_PERIOD,
+    seeker_gemeenten=REGION_GEMEENTEN, woonkernen=WOONKERNEN, own_response_share=OWN_GEMEENTE_RESPONSE_SHARE,
+    reacties_factor={"GM0397": 1.3}, letting_mix=LETTING_MIX, letting_id="TW{year}-{number:05d}",
+    seeker_id="WZ{n:06d}", housed_responded_locally=False, file_label="",
+)
+
+# Historical thresholds as generation parameters (approximate; `reference/` is the authority).
+LIBERALISATIEGRENS_HIST = {2015: 710.68, 2016: 710.68, 2017: 710.68, 2018: 710.68, 2019: 720.42, 2020: 737.14,
+                           **LIBERALISATIEGRENS}
+AFTOPPINGSGRENZEN_HIST = {2015: (576.87, 618.24), 2016: (586.68, 628.76), 2017: (592.55, 635.05),
+                          2018: (597.30, 640.14), 2019: (607.46, 651.03), 2020: (619.01, 663.40), **AFTOPPINGSGRENZEN}
+PRIMAIR_INKOMENSGRENS_HIST = {2015: (21_950, 29_800), 2016: (22_100, 30_000), 2017: (22_200, 30_150),
+                              2018: (22_400, 30_400), 2019: (22_700, 30_825), 2020: (23_225, 31_550),
+                              **PRIMAIR_INKOMENSGRENS}
+DAEB_INKOMENSGRENS_HIST = {2015: (34_911, 34_911), 2016: (35_739, 35_739), 2017: (36_165, 36_165),  # one limit
+                           2018: (36_798, 36_798), 2019: (38_035, 38_035), 2020: (39_055, 39_055),
+                           **DAEB_INKOMENSGRENS}
+
+# Harderwijk (GM0243): Uwoon and Omnia Wonen, peildata 31-12-2020 .. 31-12-2024.
+HARDERWIJK = Region(
+    key="hw", stream=2000, gemeenten={"GM0243": "Harderwijk"},
+    wijken={"GM0243": (
+        (1, "Binnenstad", (3841,), 0.45, ("Vischmarkt", "Bruggestraat e.o.", "Havendam")),
+        (2, "Stadsdennen", (3843, 3844), 1.2, ("Stadsdennen-Noord", "Stadsdennen-Zuid", "Selhorst", "Oosteinde")),
+        (3, "Tweelingstad", (3842,), 1.1, ("Tweelingstad-West", "Tweelingstad-Oost", "Zeebuurt", "Friese Hoek")),
+        (4, "Frankrijk", (3842, 3843), 0.9, ("Frankrijk-Noord", "Frankrijk-Zuid", "Vondellaan e.o.")),
+        (5, "Drielanden", (3845, 3846), 1.3, ("Drielanden-West", "Drielanden-Midden", "Drielanden-Oost", "Sypel")),
+        (6, "Stadsweiden", (3847,), 0.6, ("Stadsweiden", "Lorentz", "Slichtenhorst")),
+        (7, "Waterfront", (3841, 3848), 0.3, ("Waterfront", "Havenkwartier")),
+        (8, "Hierden", (3849,), 0.25, ("Hierden-Dorp", "Hierden-Buiten")),
+    )},
+    wijk_kern={"Hierden": "Hierden"}, years=(2020, 2021, 2022, 2023, 2024),
+    liberalisatiegrens=LIBERALISATIEGRENS_HIST, aftoppingsgrenzen=AFTOPPINGSGRENZEN_HIST,
+    primair_inkomensgrens=PRIMAIR_INKOMENSGRENS_HIST, daeb_inkomensgrens=DAEB_INKOMENSGRENS_HIST,
+    midden_inkomensgrens=56_000, lowest_income=16_500, rent_level=0.95,
+    rates={"nieuwbouw": 0.025, "aankoop": 0.002, "verkoop": 0.004, "sloop": 0.006, "liberalisatie": 0.003},
+    efg_target={2020: 0.12, 2021: 0.095, 2022: 0.07, 2023: 0.05, 2024: 0.035, 2025: 0.025},
+    solar_target={2019: 0.08, 2020: 0.11, 2021: 0.15, 2022: 0.19, 2023: 0.24, 2024: 0.29},
+    panel_wp={2019: (300, 310, 320, 330), 2020: (330, 335, 340, 350), **{y: PANEL_WP_BY_YEAR[y] for y in YEARS}},
+    target_egw=0.45, village_complex_max={"Hierden": 12},
+    new_build_wijk_weight={"Drielanden": 1.2, "Waterfront": 2.0, "Stadsweiden": 1.6, "Binnenstad": 0.2,
+                           "Hierden": 0.3},
+    monument_wijken=("Binnenstad",), monument_kernen=(),
+    first_registration_weights=(2, 3, 4, 4, 4, 4, 6, 14, 16, 10, 8, 8, 8, 3, 3, 2, 2, 1),
+    certificaathouders=("Veluwe Energieadvies B.V.", "Labelbureau Noord-Veluwe", "Zuiderzee Bouwadvies",
+                        "EPA Groep Gelderland", "De Labelmakers", "Energiecheck Midden-Nederland"),
+    huisadviseur={"uwoon": "Labelbureau Noord-Veluwe", "omnia_wonen": "Veluwe Energieadvies B.V."},
+    ep_noise_areas=(("0243", (3841, 3842, 3843, 3844, 3845, 3846, 3847, 3848, 3849), 260),),
+    ep_utility_on_stock=4, ep_utility_noise=25, ep_same_day_duplicates=2,
+    lbm_wijk_effect={"Binnenstad": 0.05, "Stadsdennen": -0.01, "Tweelingstad": 0.0, "Frankrijk": 0.03,
+                     "Drielanden": 0.07, "Waterfront": 0.12, "Hierden": 0.16},
+    lbm_default_effect=0.08, lbm_padded=0, woonservice_end=None,
+    lettings_per_year={"GM0243": 70}, seekers_per_period=600,
+    seeker_gemeenten={"GM0243": 0.62, "GM0233": 0.12, "GM0267": 0.07, "GM0273": 0.06, "GM0302": 0.07,
+                      "GM0230": 0.06},
+    woonkernen={
+        "GM0243": (("Harderwijk", 0.95), ("Hierden", 0.05)),
+        "GM0233": (("Ermelo", 0.92), ("Horst", 0.05), ("Speuld", 0.03)),
+        "GM0267": (("Nijkerk", 0.7), ("Hoevelaken", 0.25), ("Nijkerkerveen", 0.05)),
+        "GM0273": (("Putten", 1.0),),
+        "GM0302": (("Nunspeet", 0.7), ("Elspeet", 0.15), ("Hulshorst", 0.1), ("Vierhouten", 0.05)),
+        "GM0230": (("Elburg", 0.6), ("'t Harde", 0.35), ("Doornspijk", 0.05)),
+    },
+    own_response_share={"GM0243": 0.8, "GM0233": 0.05, "GM0267": 0.04, "GM0273": 0.04, "GM0302": 0.04,
+                        "GM0230": 0.04},
+    reacties_factor={"GM0243": 0.55},
+    letting_mix=(("AAN", "", 0.55), ("AAN", "URG", 0.08), ("AAN", "BIN", 0.02), ("AAN", "STA", 0.03),
+                 ("LOT", "", 0.07), ("EER", "", 0.09), ("OPT", "", 0.06), ("DIS", "", 0.03),
+                 ("DIR", "STA", 0.04), ("DIR", "URG", 0.025), ("DIR", "", 0.005)),
+    letting_id="HW-TW{year}-{number:04d}", seeker_id="HW-WZ{n:05d}", housed_responded_locally=True,
+    file_label="harderwijk",
+)
+
+ALPHEN_KERNEN = ("Aarlanderveen", "Alphen aan den Rijn", "Benthuizen", "Boskoop", "Hazerswoude-Dorp",
+                 "Hazerswoude-Rijndijk", "Koudekerk aan den Rijn", "Zwammerdam")
+
+# Alphen aan den Rijn (GM0484): Woonforte and Habeko Wonen, peildata 31-12-2015 .. 31-12-2020.
+ALPHEN = Region(
+    key="ar", stream=3000, gemeenten={"GM0484": "Alphen aan den Rijn"},
+    wijken={"GM0484": (
+        (1, "Centrum", (2405, 2406), 0.8, ("Oude Dorp", "Stadshart", "Rijnhaven", "Burgemeesterswijk")),
+        (2, "Ridderveld", (2402, 2403), 1.3, ("Ridderveld-Noord", "Ridderveld-Zuid", "Herenhof", "Bloemhof")),
+        (3, "Kerk en Zanen", (2407, 2408), 1.4, ("Kerk en Zanen-Noord", "Kerk en Zanen-Zuid", "Bospark",
+                                                 "Nieuwe Sloot")),
+        (4, "Lage Zijde", (2404,), 0.9, ("Lage Zijde", "Edelstenenbuurt", "Baronie")),
+        (5, "Oudshoorn", (2401, 2409), 0.8, ("Oudshoorn-Noord", "Oudshoorn-Zuid", "Gnephoek")),
+        (6, "Hoorn-Zegersloot", (2403, 2408), 0.6, ("Hoorn", "Zegersloot", "Ecowijk")),
+        (7, "Boskoop", (2771, 2772, 2773), 1.0, ("Boskoop-Centrum", "Boskoop-Oost", "Boskoop-Zuid", "Snijdelwijk")),
+        (8, "Hazerswoude-Dorp", (2391,), 0.45, ("Hazerswoude-Dorp", "Groenendaal")),
+        (9, "Hazerswoude-Rijndijk", (2394,), 0.35, ("Rijndijk", "Kerkwerve")),
+        (10, "Koudekerk aan den Rijn", (2396,), 0.35, ("Koudekerk-Dorp", "Hondsdijk")),
+        (11, "Benthuizen", (2735,), 0.25, ("Benthuizen", "Kompas")),
+        (12, "Zwammerdam", (2471,), 0.15, ("Zwammerdam",)),
+        (13, "Aarlanderveen", (2451,), 0.1, ("Aarlanderveen",)),
+    )},
+    wijk_kern={"Boskoop": "Boskoop", "Hazerswoude-Dorp": "Hazerswoude-Dorp",
+               "Hazerswoude-Rijndijk": "Hazerswoude-Rijndijk", "Koudekerk aan den Rijn": "Koudekerk aan den Rijn",
+               "Benthuizen": "Benthuizen", "Zwammerdam": "Zwammerdam", "Aarlanderveen": "Aarlanderveen"},
+    years=(2015, 2016, 2017, 2018, 2019, 2020),
+    liberalisatiegrens=LIBERALISATIEGRENS_HIST, aftoppingsgrenzen=AFTOPPINGSGRENZEN_HIST,
+    primair_inkomensgrens=PRIMAIR_INKOMENSGRENS_HIST, daeb_inkomensgrens=DAEB_INKOMENSGRENS_HIST,
+    midden_inkomensgrens=46_000, lowest_income=15_500, rent_level=0.86,
+    rates={"nieuwbouw": 0.02, "aankoop": 0.003, "verkoop": 0.008, "sloop": 0.008, "liberalisatie": 0.005},
+    # EFG share from the stock's own ~21 % down to ~6 % in 2020; with the renovation labels this takes the
+    # average pre-2021 EnergieIndex of the labelled stock from ~1.49 (2015) to just under 1.25 (2020).
+    efg_target={2015: 0.21, 2016: 0.19, 2017: 0.165, 2018: 0.14, 2019: 0.11, 2020: 0.085, 2021: 0.07},
+    solar_target={2014: 0.02, 2015: 0.03, 2016: 0.05, 2017: 0.08, 2018: 0.11, 2019: 0.14, 2020: 0.18},
+    panel_wp={2014: (250, 255, 260, 265), 2015: (255, 260, 265, 270), 2016: (260, 265, 270, 280),
+              2017: (270, 280, 285, 290), 2018: (280, 290, 295, 300), 2019: (300, 305, 310, 320),
+              2020: (310, 320, 330, 335)},
+    target_egw=0.42,
+    village_complex_max={"Aarlanderveen": 8, "Zwammerdam": 14, "Benthuizen": 24, "Koudekerk aan den Rijn": 24,
+                         "Hazerswoude-Rijndijk": 24, "Hazerswoude-Dorp": 30},
+    new_build_wijk_weight={"Kerk en Zanen": 1.4, "Oudshoorn": 1.0, "Hoorn-Zegersloot": 1.6, "Boskoop": 1.0,
+                           "Centrum": 0.4, "Hazerswoude-Dorp": 0.8, "Benthuizen": 0.7,
+                           "Koudekerk aan den Rijn": 0.6, "Hazerswoude-Rijndijk": 0.7},
+    monument_wijken=("Centrum",), monument_kernen=("Boskoop", "Aarlanderveen"),
+    first_registration_weights=(8, 10, 12, 12, 10, 9, 8, 12, 5, 3, 2, 2, 2, 1, 1, 1, 1, 1),
+    certificaathouders=("Rijnstreek Energieadvies", "Groene Hart Labels B.V.", "Bouwfysica Holland-Rijnland",
+                        "LabelPunt West B.V.", "EPA Adviseurs Leiden e.o.", "De Labelmakers"),
+    huisadviseur={"woonforte": "Rijnstreek Energieadvies", "habeko_wonen": "Groene Hart Labels B.V."},
+    ep_noise_areas=(("0484", (2401, 2402, 2403, 2404, 2405, 2406, 2407, 2408, 2409, 2771, 2772, 2773, 2391, 2394,
+                              2396), 320),),
+    ep_utility_on_stock=4, ep_utility_noise=25, ep_same_day_duplicates=2,
+    lbm_wijk_effect={"Centrum": 0.03, "Ridderveld": -0.115, "Kerk en Zanen": -0.095, "Lage Zijde": 0.02,
+                     "Oudshoorn": 0.05, "Hoorn-Zegersloot": 0.08, "Boskoop": 0.09},
+    lbm_default_effect=0.13, lbm_padded=0, woonservice_end=None,
+    lettings_per_year={"GM0484": 65}, seekers_per_period=600,
+    seeker_gemeenten={"GM0484": 0.70, "GM1884": 0.07, "GM0569": 0.06, "GM1901": 0.06, "GM0546": 0.07,
+                      "GM0638": 0.04},
+    woonkernen={
+        "GM0484": (("Alphen aan den Rijn", 0.64), ("Boskoop", 0.13), ("Hazerswoude-Dorp", 0.05),
+                   ("Hazerswoude-Rijndijk", 0.05), ("Koudekerk aan den Rijn", 0.04), ("Benthuizen", 0.04),
+                   ("Zwammerdam", 0.025), ("Aarlanderveen", 0.015)),
+        "GM1884": (("Roelofarendsveen", 0.35), ("Leimuiden", 0.2), ("Woubrugge", 0.15), ("Oude Wetering", 0.15),
+                   ("Hoogmade", 0.1), ("Rijnsaterwoude", 0.05)),
+        "GM0569": (("Nieuwkoop", 0.3), ("Ter Aar", 0.3), ("Nieuwveen", 0.25), ("Zevenhoven", 0.15)),
+        "GM1901": (("Bodegraven", 0.55), ("Reeuwijk", 0.3), ("Nieuwerbrug", 0.15)),
+        "GM0546": (("Leiden", 1.0),),
+        "GM0638": (("Zoeterwoude-Dorp", 0.6), ("Zoeterwoude-Rijndijk", 0.4)),
+    },
+    own_response_share={"GM0484": 0.82, "GM1884": 0.06, "GM0569": 0.05, "GM1901": 0.05, "GM0546": 0.03,
+                        "GM0638": 0.05},
+    reacties_factor={"GM0484": 0.7},
+    letting_mix=(("AAN", "", 0.57), ("AAN", "URG", 0.08), ("AAN", "BIN", 0.03), ("AAN", "STA", 0.03),
+                 ("LOT", "", 0.05), ("EER", "", 0.08), ("OPT", "", 0.05), ("DIS", "", 0.03),
+                 ("DIR", "STA", 0.04), ("DIR", "URG", 0.025), ("DIR", "", 0.005)),
+    letting_id="AR-TW{year}-{number:04d}", seeker_id="AR-WZ{n:05d}", housed_responded_locally=True,
+    file_label="alphen-aan-den-rijn",
+)
+EXTRA_REGIONS = (HARDERWIJK, ALPHEN)
+EP_EXTRA_STREAM = 4012  # shuffles the other regions' certificates, appended to the total file
+
+
+# --------------------------------------------------------------------------------------------------
 # Small helpers: random streams, dates, number formats, labels
 # --------------------------------------------------------------------------------------------------
 
@@ -383,15 +647,16 @@ def shift_label(label: str, steps: int, best: str = "A++++") -> str:
     return LABEL_ORDER[index]
 
 
-def income_limits_class(year: int, income: float, household: int) -> str:
+def income_limits_class(year: int, income: float, household: int, region: Region | None = None) -> str:
+    region = region or ZUID_KENNEMERLAND
     one_person = household == 1
-    primair = PRIMAIR_INKOMENSGRENS[year][0 if one_person else 1]
-    daeb = DAEB_INKOMENSGRENS[year][0 if one_person else 1]
+    primair = region.primair_inkomensgrens[year][0 if one_person else 1]
+    daeb = region.daeb_inkomensgrens[year][0 if one_person else 1]
     if income < primair:
         return "primair"
     if income <= daeb:
         return "secundair"
-    if income <= MIDDEN_INKOMENSGRENS:
+    if income <= region.midden_inkomensgrens:
         return "midden"
     return "hoog"
 
@@ -420,12 +685,13 @@ class Buurt:
     weight: float
 
 
-def build_geography() -> dict[str, list[Buurt]]:
+def build_geography(region: Region | None = None) -> dict[str, list[Buurt]]:
+    region = region or ZUID_KENNEMERLAND
     geography: dict[str, list[Buurt]] = {}
-    for gemeente, wijken in WIJKEN.items():
+    for gemeente, wijken in region.wijken.items():
         digits = gemeente[2:]
         for number, wijk_naam, pc4s, weight, names in wijken:
-            kern = "Spaarndam" if wijk_naam == "Spaarndam" else GEMEENTE_NAMEN[gemeente]
+            kern = region.wijk_kern.get(wijk_naam, region.gemeenten[gemeente])
             for index, naam in enumerate(names):
                 geography.setdefault(gemeente, []).append(Buurt(
                     code=f"BU{digits}{number:02d}{index + 1:02d}", naam=naam,
@@ -638,6 +904,8 @@ class CorporationConfig:
     vhe_start: int
     complex_start: int
     stream: int
+    kern_weights: dict[str, float] | None = None  # preference for kernen (None: no preference)
+    bag_short_share: float = 0.0  # share of BAG ids written without their leading zero
 
 
 CORPORATIES = (
@@ -648,6 +916,25 @@ CORPORATIES = (
     CorporationConfig("ymere", "Ymere", 1100, (("GM0392", 1.0),),
                       "YM{:07d}", "CL{:04d}", 4_000_001, 4001, 103),
 )
+EXTRA_CORPORATIES = {
+    "hw": (
+        CorporationConfig("uwoon", "Uwoon", 900, (("GM0243", 1.0),), "{:07d}", "C{:03d}", 1_000_101, 101, 2101,
+                          kern_weights={"Harderwijk": 1.0, "Hierden": 4.0}, bag_short_share=0.04),
+        CorporationConfig("omnia_wonen", "Omnia Wonen", 500, (("GM0243", 1.0),), "OW-{:05d}", "HW-{:03d}",
+                          4_001, 1, 2102),
+    ),
+    "ar": (
+        CorporationConfig("woonforte", "Woonforte", 1000, (("GM0484", 1.0),), "{:012d}", "{:04d}", 10_010_001,
+                          1001, 3101,
+                          kern_weights={"Alphen aan den Rijn": 1.0, "Aarlanderveen": 6.0, "Zwammerdam": 5.0,
+                                        "Koudekerk aan den Rijn": 1.5, "Boskoop": 0.05}),
+        CorporationConfig("habeko_wonen", "Habeko Wonen", 400, (("GM0484", 1.0),), "{:d}", "C{:04d}", 50_101,
+                          101, 3102,
+                          kern_weights={"Boskoop": 1.0, "Hazerswoude-Dorp": 1.6, "Hazerswoude-Rijndijk": 1.6,
+                                        "Koudekerk aan den Rijn": 1.2, "Benthuizen": 2.0,
+                                        "Alphen aan den Rijn": 0.03}),
+    ),
+}
 
 
 @dataclass
@@ -668,10 +955,12 @@ class ComplexSpec:
 
 
 class CorporationSimulator:
-    """The stock of one corporation from 31-12-2020 to 31-12-2025, one mutation type per method."""
+    """The stock of one corporation from its region's stock start to the last peildatum, one mutation
+    type per method (Zuid-Kennemerland: 31-12-2020 to 31-12-2025)."""
 
     def __init__(self, cfg: CorporationConfig, geography: dict[str, list[Buurt]],
-                 addresses: AddressBook, bag: BagRegistry) -> None:
+                 addresses: AddressBook, bag: BagRegistry, region: Region | None = None) -> None:
+        self.region = region or ZUID_KENNEMERLAND
         self.cfg = cfg
         self.geography = geography
         self.addresses = addresses
@@ -702,7 +991,9 @@ class CorporationSimulator:
     def pick_buurt(self, gemeente: str, new_build: bool = False) -> Buurt:
         buurten = self.geography[gemeente]
         weights = [b.weight * self.taste[b.wijk_code]
-                   * (NEW_BUILD_WIJK_WEIGHT.get(b.wijk_naam, 0.4) if new_build else 1.0) for b in buurten]
+                   * (self.region.new_build_wijk_weight.get(b.wijk_naam, 0.4) if new_build else 1.0) for b in buurten]
+        if self.cfg.kern_weights is not None:
+            weights = [w * self.cfg.kern_weights.get(b.kern, 0.0) for w, b in zip(weights, buurten, strict=True)]
         return buurten[pick_index(self.rng, weights)]
 
     def draw_bouwjaar(self) -> int:
@@ -713,17 +1004,18 @@ class CorporationSimulator:
             return int(np.clip(round(self.rng.normal(1965, 8)), 1946, 1980))
         if r < 0.88:
             return int(self.rng.integers(1981, 2001))
-        return int(self.rng.integers(2001, 2021))
+        return int(self.rng.integers(2001, self.region.first_year))
 
     def dwelling_rent(self, daeb: bool, wws: float, year: int) -> float:
-        index = (1 + 0.03) ** (year - FIRST_YEAR)
+        level = self.region.rent_level  # 1.0 in Zuid-Kennemerland: the products below are then exact
+        index = (1 + 0.03) ** (year - self.region.first_year)
         if daeb:
-            cap = LIBERALISATIEGRENS[year]
-            rent = (200 + 3.0 * wws + self.rng.normal(0, 35)) * index
+            cap = self.region.liberalisatiegrens[year]
+            rent = (200 + 3.0 * wws + self.rng.normal(0, 35)) * index * level
             if rent > cap:
                 rent = cap - self.rng.uniform(0.5, 60)
-            return round(float(max(rent, 420.0 + self.rng.uniform(0, 30))), 2)
-        rent = float(np.clip(850 + 3.0 * (wws - 100) + self.rng.normal(0, 60), 900, 1400)) * index
+            return round(float(max(rent, 420.0 * level + self.rng.uniform(0, 30))), 2)
+        rent = float(np.clip(850 + 3.0 * (wws - 100) + self.rng.normal(0, 60), 900, 1400)) * index * level
         return round(rent, 2)
 
     def dwelling_size(self, woningtype: str) -> tuple[float, int, float]:
@@ -753,9 +1045,9 @@ class CorporationSimulator:
         mix = self.composition()
         buurt = self.pick_buurt(gemeente)
         bouwjaar = self.draw_bouwjaar()
-        woningtype = "EGW" if (mix["egw"] < TARGET_EGW) != (rng.random() < 0.1) else "MGW"
+        woningtype = "EGW" if (mix["egw"] < self.region.target_egw) != (rng.random() < 0.1) else "MGW"
         style = "straat" if woningtype == "EGW" else pick(rng, {"galerij": .4, "portiek": .4, "letters": .2})
-        old_centre = buurt.wijk_naam in MONUMENT_WIJKEN or buurt.kern == "Heemstede"
+        old_centre = buurt.wijk_naam in self.region.monument_wijken or buurt.kern in self.region.monument_kernen
         monument = bouwjaar <= 1945 and mix["monument"] < TARGET_MONUMENT and (old_centre or rng.random() < 0.6)
         vve = woningtype == "MGW" and bouwjaar < 2000 and mix["vve"] < TARGET_VVE and rng.random() < 0.6
         niet_daeb = mix["niet_daeb"] < TARGET_NIET_DAEB and (bouwjaar >= 1985 or rng.random() < 0.25)
@@ -800,11 +1092,12 @@ class CorporationSimulator:
         if spec.new_build:
             wws = float(np.clip(wws + 25, 120, 220))
         daeb = spec.daeb and (spec.new_build or rng.random() > 0.03)
-        year = max(spec.in_date.year, FIRST_YEAR)
+        year = max(spec.in_date.year, self.region.first_year)
         rent = self.dwelling_rent(daeb, wws, year)
         if spec.new_build and daeb:  # most new social homes are let below the aftoppingsgrens
-            low, high = AFTOPPINGSGRENZEN[year]
-            rent = rng.uniform(560, low - 1) if rng.random() < 0.6 else rng.uniform(high, LIBERALISATIEGRENS[year] - 5)
+            low, high = self.region.aftoppingsgrenzen[year]
+            rent = rng.uniform(560 * self.region.rent_level, low - 1) if rng.random() < 0.6 \
+                else rng.uniform(high, self.region.liberalisatiegrens[year] - 5)
             rent = round(float(rent), 2)
         label = base_label if spec.new_build or rng.random() < 0.7 else shift_label(
             base_label, int(rng.choice([-1, 1])), best="A++")
@@ -842,6 +1135,8 @@ class CorporationSimulator:
         return {"galerij": "Galerijwoning", "portiek": "Portiekwoning"}.get(spec.style, "Appartement")
 
     def bag_quirk(self) -> str:
+        if self.cfg.bag_short_share:  # the export went through a spreadsheet: leading zero lost
+            return "short" if self.rng.random() < self.cfg.bag_short_share else ""
         if self.cfg.slug != "ymere":
             return ""
         r = self.rng.random()
@@ -851,9 +1146,9 @@ class CorporationSimulator:
 
     def run(self) -> list[Unit]:
         self.build_initial_stock()
-        self.install_solar(FIRST_YEAR - 1)
-        self.plan_works(FIRST_YEAR)
-        for year in YEARS:
+        self.install_solar(self.region.first_year - 1)
+        self.plan_works(self.region.first_year)
+        for year in self.region.years:
             self.simulate_year(year)
         return self.units
 
@@ -863,11 +1158,12 @@ class CorporationSimulator:
             while count < target:
                 spec = self.existing_complex_spec(gemeente)
                 size = int(self.rng.integers(6, 37) if spec.woningtype == "EGW" else self.rng.integers(12, 73))
+                size = min(size, self.region.village_complex_max.get(spec.buurt.kern, size))
                 units = self.add_complex(spec, min(size, max(target - count, 1)))
                 count += len(units)
 
     def simulate_year(self, year: int) -> None:
-        if year > FIRST_YEAR:
+        if year > self.region.first_year:
             self.index_rents(year)
         self.execute_sloop(year)
         self.execute_renovations(year)
@@ -879,7 +1175,7 @@ class CorporationSimulator:
         self.transform(year)
         self.buy(year)
         self.build(year)
-        if year > FIRST_YEAR:
+        if year > self.region.first_year:
             self.liberalise(year)
         self.install_solar(year)
         self.plan_works(year + 1)
@@ -903,7 +1199,7 @@ class CorporationSimulator:
                 continue
             if unit.is_woo and unit.daeb:
                 rent = unit.rent * (1 + rng.uniform(0.02, 0.04))
-                unit.rent = round(min(rent, LIBERALISATIEGRENS[year] - rng.uniform(0.0, 3.0)), 2)
+                unit.rent = round(min(rent, self.region.liberalisatiegrens[year] - rng.uniform(0.0, 3.0)), 2)
             elif unit.is_woo:
                 unit.rent = round(unit.rent * (1 + rng.uniform(0.025, 0.045)), 2)
             else:
@@ -930,7 +1226,7 @@ class CorporationSimulator:
     def sell(self, year: int) -> None:
         candidates = self.free_dwellings(year)
         weights = [(3.0 if u.woningtype == "EGW" else 1.0) * (2.0 if u.vve else 1.0) for u in candidates]
-        n = int(self.rng.poisson(RATE_VERKOOP * self.stock_count(year_end(year - 1))))
+        n = int(self.rng.poisson(self.region.rates['verkoop'] * self.stock_count(year_end(year - 1))))
         for unit in sample_without_replacement(self.rng, candidates, n, weights):
             unit.retire(date_in_year(self.rng, year), "verkoop")
 
@@ -1018,7 +1314,7 @@ class CorporationSimulator:
 
     def buy(self, year: int) -> None:
         """Aankoop: single existing dwellings bought on the market, booked in one 'verspreid' complex."""
-        n = int(self.rng.poisson(RATE_AANKOOP * self.stock_count(year_end(year - 1))))
+        n = int(self.rng.poisson(self.region.rates['aankoop'] * self.stock_count(year_end(year - 1))))
         if n == 0:
             return
         complex_id = self.new_complex_id()
@@ -1031,7 +1327,7 @@ class CorporationSimulator:
             self.add_complex(spec, 1, extras=False)
 
     def build(self, year: int) -> None:
-        n = round(RATE_NIEUWBOUW * self.stock_count(year_end(year - 1)) * self.rng.uniform(0.5, 1.5))
+        n = round(self.region.rates['nieuwbouw'] * self.stock_count(year_end(year - 1)) * self.rng.uniform(0.5, 1.5))
         parts = [n] if n < 25 else [n // 2, n - n // 2]
         for phase, size in enumerate(parts, start=1):
             if size <= 0:
@@ -1052,13 +1348,13 @@ class CorporationSimulator:
 
     def liberalise(self, year: int) -> None:
         candidates = [u for u in self.free_dwellings(year) if u.daeb and (u.wws or 0) >= 135]
-        n = int(self.rng.poisson(RATE_LIBERALISATIE * self.stock_count(year_end(year - 1))))
+        n = int(self.rng.poisson(self.region.rates['liberalisatie'] * self.stock_count(year_end(year - 1))))
         for unit in sample_without_replacement(self.rng, candidates, n):
             unit.daeb = False
-            unit.rent = round(LIBERALISATIEGRENS[year] * float(self.rng.uniform(1.03, 1.3)), 2)
+            unit.rent = round(self.region.liberalisatiegrens[year] * float(self.rng.uniform(1.03, 1.3)), 2)
 
     def put_panels(self, units: Iterable[Unit], year: int) -> None:
-        wp = int(self.rng.choice(PANEL_WP_BY_YEAR[year]))
+        wp = int(self.rng.choice(self.region.panel_wp[year]))
         for unit in units:
             if unit.is_woo:
                 unit.panels = int(self.rng.integers(8, 15) if unit.woningtype == "EGW" else self.rng.integers(6, 9))
@@ -1068,7 +1364,7 @@ class CorporationSimulator:
         day = year_end(year)
         dwellings = self.dwellings_at(day)
         with_panels = sum(1 for u in dwellings if u.panels)
-        target = SOLAR_TARGET[year] * len(dwellings)
+        target = self.region.solar_target[year] * len(dwellings)
         groups: dict[str, list[Unit]] = {}
         for unit in dwellings:
             if not unit.panels and unit.plan is None:
@@ -1089,7 +1385,7 @@ class CorporationSimulator:
 
     def plan_sloop(self, year: int) -> None:
         rng = self.rng
-        n = int(rng.poisson(RATE_SLOOP * self.stock_count(year_end(year - 1))))
+        n = int(rng.poisson(self.region.rates["sloop"] * self.stock_count(year_end(year - 1))))
         groups: dict[str, list[Unit]] = {}
         for unit in self.free_dwellings(year):
             if unit.woningtype == "MGW" and 1946 <= unit.bouwjaar <= 1975 and unit.herkomst == "bestaand":
@@ -1108,7 +1404,7 @@ class CorporationSimulator:
         reference = year_end(year - 1)
         dwellings = self.dwellings_at(reference)
         efg = [u for u in dwellings if u.plan is None and label_for_pfe(u.pfe_at(reference)) in EFG]
-        need = len(efg) - round(EFG_TARGET[year] * len(dwellings))
+        need = len(efg) - round(self.region.efg_target[year] * len(dwellings))
         groups: dict[str, list[Unit]] = {}
         for unit in efg:
             groups.setdefault(unit.complex_id, []).append(unit)
@@ -1145,18 +1441,20 @@ class CorporationSimulator:
 class CertificateFactory:
     """Draws certificate histories from each dwelling's energy timeline."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, region: Region | None = None) -> None:
         self.rng = rng
+        self.region = region or ZUID_KENNEMERLAND
 
     def houder(self, unit: Unit) -> str:
         if unit.corp and self.rng.random() < 0.6:
-            return HUISADVISEUR[unit.corp]
-        return CERTIFICAATHOUDERS[int(self.rng.integers(len(CERTIFICAATHOUDERS)))]
+            return self.region.huisadviseur[unit.corp]
+        houders = self.region.certificaathouders
+        return houders[int(self.rng.integers(len(houders)))]
 
     def first_registration(self, unit: Unit) -> tuple[dt.date, str]:
         if unit.bouwjaar >= 2008 and unit.herkomst == "bestaand":
             return unit.in_date - dt.timedelta(days=int(self.rng.integers(0, 60))), "Nieuwbouw"
-        year = 2008 + pick_index(self.rng, (2, 3, 4, 4, 4, 4, 6, 14, 16, 10, 8, 8, 8, 3, 3, 2, 2, 1))
+        year = 2008 + pick_index(self.rng, self.region.first_registration_weights)
         return date_in_year(self.rng, year), "Bestaand"
 
     def history(self, unit: Unit) -> list[Certificate]:
@@ -1280,10 +1578,11 @@ class CertificateFactory:
             unit.certificates.insert(unit.certificates.index(original), duplicate)
 
 
-def build_noise_dwellings(addresses: AddressBook, bag: BagRegistry, rng: np.random.Generator) -> list[Unit]:
+def build_noise_dwellings(addresses: AddressBook, bag: BagRegistry, rng: np.random.Generator,
+                          areas: Sequence[tuple[str, tuple[int, ...], int]] = EP_NOISE_AREAS) -> list[Unit]:
     """Private dwellings in and around the region: they are in EP-online but not in any stock list."""
     units: list[Unit] = []
-    for digits, pc4s, count in EP_NOISE_AREAS:
+    for digits, pc4s, count in areas:
         while len([u for u in units if u.bag_id.startswith(digits)]) < count:
             woningtype = "EGW" if rng.random() < 0.5 else "MGW"
             style = "straat" if woningtype == "EGW" else pick(rng, {"galerij": .5, "portiek": .5})
@@ -1318,14 +1617,16 @@ def noise_certificates(units: list[Unit], factory: CertificateFactory, rng: np.r
 
 
 def utility_certificates(stock: list[Unit], addresses: AddressBook, bag: BagRegistry,
-                         factory: CertificateFactory, rng: np.random.Generator) -> list[Certificate]:
+                         factory: CertificateFactory, rng: np.random.Generator,
+                         areas: Sequence[tuple[str, tuple[int, ...], int]] = EP_NOISE_AREAS,
+                         on_stock: int = EP_UTILITY_ON_STOCK, elsewhere: int = EP_UTILITY_NOISE) -> list[Certificate]:
     """Gebouwklasse U: mostly elsewhere, a handful on the corporations' own BOG units."""
     certificates: list[Certificate] = []
     bogs = [u for u in stock if u.eenheidsoort == "BOG"]
-    for unit in sample_without_replacement(rng, bogs, EP_UTILITY_ON_STOCK):
+    for unit in sample_without_replacement(rng, bogs, on_stock):
         certificates.append(factory.utility(unit, random_date(rng, dt.date(2012, 1, 1), EP_LAST_REGISTRATION)))
-    for _ in range(EP_UTILITY_NOISE):
-        digits, pc4s, _count = EP_NOISE_AREAS[int(rng.integers(len(EP_NOISE_AREAS)))]
+    for _ in range(elsewhere):
+        digits, pc4s, _count = areas[int(rng.integers(len(areas)))]
         address = addresses.block(int(rng.choice(pc4s)), 1, "galerij")[0]
         unit = Unit(
             corp="", vhe_id="", complex_id="", buurt=None, bag_id=bag.vbo(digits), pand_ids=bag.pand(digits),
@@ -1363,18 +1664,24 @@ def ep_row(certificate: Certificate) -> list[str]:
     return [values.get(column, "") for column in EP_COLUMNS]
 
 
-def write_ep_online(certificates: list[Certificate], rng: np.random.Generator) -> tuple[Path, int]:
+def write_ep_online(certificates: list[Certificate], rng: np.random.Generator,
+                    extra: Sequence[Certificate] = (), extra_rng: np.random.Generator | None = None
+                    ) -> tuple[Path, int]:
+    """The total file: Zuid-Kennemerland's rows in their own shuffled order, then the other regions'."""
     rows = [ep_row(c) for c in certificates]
     order = rng.permutation(len(rows))
+    extra_rows = [ep_row(c) for c in extra]
+    extra_order = extra_rng.permutation(len(extra_rows)) if extra_rng is not None else range(len(extra_rows))
     buffer = io.StringIO()
     buffer.write(f"PublicatieDatum;{dmy(EP_PUBLICATIEDATUM)}\n")
     buffer.write(f"LaatstVerwerkteMutatievolgnummer;{EP_MUTATIEVOLGNUMMER}\n")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(EP_COLUMNS)
     writer.writerows(rows[int(i)] for i in order)
+    writer.writerows(extra_rows[int(i)] for i in extra_order)
     path = LANDING / "ep_online" / f"{EP_NAME}.zip"
     write_zip(path, {f"{EP_NAME}.csv": buffer.getvalue().encode("utf-8-sig")})
-    return path, len(rows)
+    return path, len(rows) + len(extra_rows)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1518,15 +1825,247 @@ def ymere_row(unit: Unit, state: YearState, year: int) -> list[str]:
     ]
 
 
+# Noord-Veluwe and Rijnstreek exports (formats of mappings/bezit/uwoon.yaml, omnia_wonen.yaml,
+# woonforte.yaml and habeko_wonen.yaml). Where a quirk hits only some rows, a fixed rule on the
+# unit's own numbers decides, so the same unit shows the same quirk in every year's list.
+
+UWOON_COLUMNS = (
+    "Eenheidnr", "Clusternr", "Clusternaam", "BAG-VBO", "Postcode", "Huisnr", "Huisletter", "Huisnr.toev.",
+    "Gemeente", "Wijkcode CBS", "Buurtcode CBS", "Eenheidtype", "Bouwvorm", "Bouwjaar", "Aantal kamers",
+    "Opp. (m²)", "Punten", "Netto huur", "DAEB", "Rijksmonument", "VvE", "Sloop", "Energielabel",
+    "Aantal PV", "Wp PV", "Datum in expl.", "Datum uit expl.", "Reden uit expl.", "Herkomst",
+)
+UWOON_BOUWVORM = {"EGW": "Eengezins", "MGW": "Meergezins", "": ""}
+OMNIA_COLUMNS = (
+    "Eenheid ID", "Complex ID", "BAG VBO ID", "Straat huisnummer toevoeging", "Postcode", "Gemeente", "Wijk",
+    "Buurt", "Soort", "Type", "Bouwjaar", "Kamers", "Oppervlakte", "WWS punten", "Kale huur", "DAEB",
+    "Monument", "VvE", "Sloop gepland", "Label", "Vermogen PV (kWp)", "Start exploitatie", "Einde exploitatie",
+    "Reden einde", "Herkomst",
+)
+OMNIA_STRATEN = (
+    "Stationslaan", "Vondellaan", "Hortuslaan", "Deucalionweg", "Smeepoortstraat", "Bruggestraat", "Hoogstraat",
+    "Vijhestraat", "Luttekepoortstraat", "Parkweg", "Burgemeester de Meesterstraat", "Van Maerlantstraat",
+    "Hobbemastraat", "Jacob Catsstraat", "Tesselschadelaan", "Bilderdijklaan", "Ericalaan", "Drielandendreef",
+    "Graaf Ottoweg", "1e Dwarsweg", "Sypelweg", "Lorentzstraat", "Selhorstweg", "Oosteinde", "Friese Hoek",
+    "Zeebuurtweg", "Havendam", "Strandboulevard", "Weiland", "Kruiskamp", "Ganzenweide", "Hierderweg",
+    "Zuiderzeestraatweg", "Tonsel", "Slichtenhorsterweg", "2e Haven",
+)
+WOONFORTE_COLUMNS = (
+    "BUKRS", "SWENR", "SMENR", "ZZBAGVBO", "PSTLZ", "HOUSE_NUM1", "ZZCBSGEM", "ZZCBSWIJK", "ZZCBSBUURT",
+    "SNUNR", "ZZBOUWVORM", "BAUJAHR", "ANZZIMMER", "FLAECHE_VVO", "ZZWWSPUNT", "NETTOKALT", "ZZDAEB",
+    "ZZMONUMENT", "ZZVVE", "ZZSLOOP", "ZZLABEL", "ZZPV_ANZ", "ZZPV_WP", "VALIDFROM", "VALIDTO",
+    "ZZUITREDEN", "ZZHERKOMST",
+)
+WOONFORTE_NEW_LAYOUT = 2018  # earlier lists carry the older ALV header FLAECHE instead of FLAECHE_VVO
+WOONFORTE_SNUNR = {"WOO": "01", "PP": "02", "BOG": "03"}
+WOONFORTE_REDEN = {"verkoop": "V", "sloop": "S", "liberalisatie": "L", "samenvoeging": "C", "overig": "O", "": ""}
+WOONFORTE_HERKOMST = {"bestaand": "B", "nieuwbouw": "N", "aankoop": "A", "splitsing": "P", "transformatie": "T"}
+HABEKO_COLUMNS = (
+    "VHE", "Complex", "BAG-ID verblijfsobject", "Postcode", "Huisnummer", "Huisletter", "Toevoeging",
+    "Gemeente", "Wijk", "Buurt", "Type eenheid", "Bouwvorm", "Bouwjaar", "Kamers", "GBO m²", "WWS-punten",
+    "Netto huur", "Segment", "Monument", "VvE", "Sloop/renovatie", "Energielabel", "Zonnepanelen (st.)",
+    "Wp/paneel", "Datum in exploitatie", "Datum uit exploitatie", "Reden uit exploitatie", "Herkomst",
+)
+HABEKO_REDEN = {"verkoop": "Verkocht", "sloop": "Gesloopt", "liberalisatie": "Geliberaliseerd",
+                "samenvoeging": "Samengevoegd", "overig": "Anders", "": None}
+HABEKO_HERKOMST = {"bestaand": "Bestaand bezit", "nieuwbouw": "Nieuwbouw", "aankoop": "Aangekocht",
+                   "splitsing": "Gesplitst", "transformatie": "Transformatie"}
+
+
+def digits_of(text: str) -> int:
+    return int(re.sub(r"\D", "", text) or 0)
+
+
+def complex_names(units: list[Unit]) -> dict[str, str]:
+    """Uwoon's 'Clusternaam' (drift): buurt and building year, the project, or 'verspreid bezit'."""
+    names: dict[str, str] = {}
+    for unit in sorted(units, key=lambda u: u.vhe_id):
+        if unit.complex_id in names or unit.buurt is None:
+            continue
+        if unit.herkomst == "aankoop":
+            names[unit.complex_id] = f"Verspreid bezit – aankoop {unit.in_date.year}"
+        elif unit.project:
+            names[unit.complex_id] = unit.project.replace(" fase ", " – fase ")
+        else:
+            names[unit.complex_id] = f"{unit.buurt.naam} – {unit.bouwjaar}"
+    return names
+
+
+def street_names(units: list[Unit]) -> dict[str, str]:
+    """One street per postcode for Omnia's combined address column (streets are not simulated)."""
+    postcodes = sorted({u.address[0] for u in units})
+    order = make_rng(HARDERWIJK.stream + 99).permutation(len(postcodes))
+    return {postcodes[int(i)]: OMNIA_STRATEN[rank % len(OMNIA_STRATEN)] for rank, i in enumerate(order)}
+
+
+def spaced_postcode(postcode: str) -> bool:
+    """Some addresses were typed with a blank in the postcode ('3844 AB'): a fixed share."""
+    return (ord(postcode[-1]) + ord(postcode[-2])) % 5 == 0
+
+
+def uwoon_row(unit: Unit, state: YearState, year: int, names: dict[str, str]) -> list[str]:
+    assert unit.buurt is not None
+    postcode, number, letter, toevoeging = unit.address
+    yes = {True: "J", False: "N"}
+    uit_date, uit_reden = departure(unit, year)
+    soort = {"WOO": "Woning", "PP": "Garage"}.get(unit.eenheidsoort) or ("Winkel" if unit.m2 < 120 else "Bedrijfsruimte")
+    return [
+        unit.vhe_id, unit.complex_id, names[unit.complex_id], ymere_bag(unit),
+        split_postcode(postcode) if spaced_postcode(postcode) else postcode, str(number), letter, toevoeging,
+        unit.buurt.kern.upper(), unit.buurt.wijk_code, unit.buurt.code, soort, UWOON_BOUWVORM[unit.woningtype],
+        str(unit.bouwjaar), str(state.kamers) if state.kamers else "", compact_number(state.m2, ","),
+        compact_number(state.wws, ",") if state.wws else "", f"{state.rent:.2f}".replace(".", ","),
+        yes[state.daeb], yes[unit.monument], yes[unit.vve], yes[state.flagged], corporation_label(unit, year),
+        str(state.panels) if state.panels else "", str(state.wp) if state.panels else "", ymd(unit.in_date),
+        ymd(uit_date), ELAN_REDEN[uit_reden], ELAN_HERKOMST[unit.herkomst],
+    ]
+
+
+def omnia_address(unit: Unit, streets: dict[str, str]) -> str:
+    postcode, number, letter, toevoeging = unit.address
+    house = f"{number} {letter}" if letter and number % 3 == 0 else f"{number}{letter}"
+    if toevoeging == "bis":
+        house += " bis"
+    elif toevoeging:
+        house += f"-{toevoeging}"
+    return f"{streets[postcode]} {house}"
+
+
+def bi_number(value: float) -> str:
+    """A BI tool's decimal: '702.45', '610', '880.5'."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def omnia_row(unit: Unit, state: YearState, year: int, streets: dict[str, str]) -> list[str]:
+    assert unit.buurt is not None
+    flag = {True: "true", False: "false"}
+    uit_date, uit_reden = departure(unit, year)
+    parking = unit.eenheidsoort == "PP"
+    label = corporation_label(unit, year)
+    postcode = unit.address[0]
+    return [
+        unit.vhe_id, unit.complex_id, "NULL" if parking else unit.bag_id, omnia_address(unit, streets),
+        split_postcode(postcode) if spaced_postcode(postcode) else postcode, "Harderwijk",
+        "NULL" if parking else unit.buurt.wijk_code, "NULL" if parking else unit.buurt.code, unit.eenheidsoort,
+        unit.woningtype or "NULL", str(unit.bouwjaar), str(state.kamers) if state.kamers else "",
+        bi_number(state.m2), bi_number(state.wws) if state.wws else "", bi_number(state.rent), flag[state.daeb],
+        flag[unit.monument], flag[unit.vve], flag[state.flagged], label or "NULL",
+        bi_number(state.panels * state.wp / 1000) if state.panels else "NULL", f"{iso(unit.in_date)} 00:00:00",
+        f"{iso(uit_date)} 00:00:00" if uit_date else "NULL", uit_reden or "NULL", unit.herkomst,
+    ]
+
+
+def sap_date(day: dt.date | None, empty: str) -> str:
+    return day.strftime("%d.%m.%Y") if day else empty
+
+
+def woonforte_row(unit: Unit, state: YearState, year: int) -> list[str]:
+    assert unit.buurt is not None
+    postcode, number, letter, toevoeging = unit.address
+    check = {True: "X", False: ""}
+    uit_date, uit_reden = departure(unit, year)
+    number_text = f"{number}{letter.lower()}" + (" bis" if toevoeging == "bis" else f"-{toevoeging}" if toevoeging else "")
+    cbs = [unit.buurt.gemeente[2:], unit.buurt.wijk_code[2:], unit.buurt.code[2:]]
+    if digits_of(unit.vhe_id) % 3 == 0:  # the export lost the leading zeros of these units' CBS codes
+        cbs = [c.lstrip("0") for c in cbs]
+    unknown_start = unit.herkomst == "bestaand" and unit.bouwjaar < 1950 and digits_of(unit.vhe_id) % 4 == 0
+    return [
+        "WF01", unit.complex_id, unit.vhe_id, unit.bag_id,
+        split_postcode(postcode) if not spaced_postcode(postcode) else postcode, number_text, *cbs,
+        WOONFORTE_SNUNR[unit.eenheidsoort], {"EGW": "EFH", "MGW": "MFH", "": ""}[unit.woningtype],
+        str(unit.bouwjaar), str(state.kamers) if state.kamers else "", nl_number(state.m2, 2, thousands=True),
+        nl_number(state.wws, 2) if state.wws else "", nl_number(state.rent, 2, thousands=True), check[state.daeb],
+        check[unit.monument], check[unit.vve], check[state.flagged], corporation_label(unit, year),
+        str(state.panels) if state.panels else "", str(state.wp) if state.panels else "",
+        "00.00.0000" if unknown_start else sap_date(unit.in_date, "00.00.0000"), sap_date(uit_date, "31.12.9999"),
+        WOONFORTE_REDEN[uit_reden], WOONFORTE_HERKOMST[unit.herkomst],
+    ]
+
+
+def excel_date(day: dt.date | None) -> dt.datetime | None:
+    return dt.datetime(day.year, day.month, day.day) if day else None
+
+
+def habeko_row(unit: Unit, state: YearState, year: int) -> list[object]:
+    assert unit.buurt is not None
+    postcode, number, letter, toevoeging = unit.address
+    yes = {True: "Ja", False: "Nee"}
+    uit_date, uit_reden = departure(unit, year)
+    vhe = int(unit.vhe_id)
+    soort = {"WOO": "Woning", "BOG": "Bedrijfsruimte"}.get(unit.eenheidsoort) or (
+        "Garage" if unit.m2 >= 15 else "Parkeerplaats")
+    rent: object = state.rent
+    if vhe % 37 == 0:  # typed over by hand
+        rent = f"€ {nl_number(state.rent, 2, thousands=True)}"
+    label: str | None = corporation_label(unit, year) or None
+    if label is None and unit.is_woo:
+        label = "Onbekend" if vhe % 4 == 0 else "Geen label"
+    return [
+        vhe, unit.complex_id, int(unit.bag_id) if unit.eenheidsoort != "PP" else None,
+        split_postcode(postcode) if vhe % 2 else postcode, number, letter or None, toevoeging or None,
+        "Alphen a/d Rijn" if vhe % 6 == 0 else "Alphen aan den Rijn", unit.buurt.wijk_code, unit.buurt.code, soort,
+        {"EGW": "Grondgebonden", "MGW": "Gestapeld"}.get(unit.woningtype), unit.bouwjaar, state.kamers,
+        state.m2, state.wws, rent, "DAEB" if state.daeb else "Niet-DAEB", yes[unit.monument], yes[unit.vve],
+        state.flagged, label, state.panels or None, state.wp if state.panels else None, excel_date(unit.in_date),
+        excel_date(uit_date), HABEKO_REDEN[uit_reden], HABEKO_HERKOMST[unit.herkomst],
+    ]
+
+
+def write_habeko_xlsx(path: Path, rows: list[list[object]], year: int) -> None:
+    """Report layout: an explanation sheet first; on 'Bezit' a title block and the header on row 4."""
+    workbook = Workbook()
+    info = workbook.active
+    assert info is not None
+    info.title = "Toelichting"
+    info.append(["Bezitslijst Habeko Wonen"])
+    info.append([f"Peildatum 31-12-{year}: alle eenheden in exploitatie plus de eenheden die in {year} "
+                 "uit exploitatie gingen."])
+    info.append(["De lijst staat op het werkblad 'Bezit'."])
+    sheet = workbook.create_sheet("Bezit")
+    sheet.append(["Habeko Wonen – bezitslijst"])
+    sheet.append([f"Peildatum: 31-12-{year}"])
+    sheet.append([])
+    sheet.append(list(HABEKO_COLUMNS))
+    for row in rows:
+        sheet.append(row)
+    for column in (HABEKO_COLUMNS.index("Datum in exploitatie") + 1, HABEKO_COLUMNS.index("Datum uit exploitatie") + 1):
+        for (cell,) in sheet.iter_rows(min_row=5, min_col=column, max_col=column):
+            cell.number_format = "DD-MM-YYYY"
+    sheet.freeze_panes = "A5"
+    workbook.properties.creator = "Habeko Wonen rapportage"
+    workbook.properties.created = dt.datetime(2026, 1, 2, 7, 30, 0)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_zip(path, normalised_xlsx_members(buffer.getvalue()))
+
+
 def stock_list_path(slug: str, year: int, extension: str) -> Path:
     return LANDING / "bezit" / slug / f"bezitslijst_{slug}_{year}-12-31.{extension}"
 
 
-def write_stock_lists(slug: str, units: list[Unit]) -> list[tuple[Path, int]]:
+def write_stock_lists(slug: str, units: list[Unit], years: Sequence[int] = YEARS) -> list[tuple[Path, int]]:
     written = []
-    for year in YEARS:
+    names = complex_names(units) if slug == "uwoon" else {}
+    streets = street_names(units) if slug == "omnia_wonen" else {}
+    for year in years:
         rows = list_rows(units, year)
-        if slug == "elan_wonen":
+        if slug == "uwoon":
+            path = stock_list_path(slug, year, "csv")
+            lines = ["\t".join(UWOON_COLUMNS) + "\t", *("\t".join(uwoon_row(u, s, year, names)) + "\t" for u, s in rows)]
+            write_bytes(path, ("\r\n".join(lines) + "\r\n").encode("cp1252"))
+        elif slug == "omnia_wonen":
+            path = stock_list_path(slug, year, "csv")
+            lines = ["|".join(OMNIA_COLUMNS), *("|".join(omnia_row(u, s, year, streets)) for u, s in rows)]
+            write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
+        elif slug == "woonforte":
+            path = stock_list_path(slug, year, "csv")
+            header = [c if c != "FLAECHE_VVO" or year >= WOONFORTE_NEW_LAYOUT else "FLAECHE" for c in WOONFORTE_COLUMNS]
+            text = csv_text(header, [woonforte_row(u, s, year) for u, s in rows], ";", "\r\n")
+            write_bytes(path, text.encode("utf-8-sig"))
+        elif slug == "habeko_wonen":
+            path = stock_list_path(slug, year, "xlsx")
+            write_habeko_xlsx(path, [habeko_row(u, s, year) for u, s in rows], year)
+        elif slug == "elan_wonen":
             path = stock_list_path(slug, year, "csv")
             text = csv_text(ELAN_COLUMNS, [elan_row(u, s, year) for u, s in rows], ";", "\r\n")
             write_bytes(path, text.encode("cp1252"))
@@ -1548,14 +2087,14 @@ def write_stock_lists(slug: str, units: list[Unit]) -> list[tuple[Path, int]]:
 DIMENSIONS = ("won", "fys", "vrz", "soc", "onv")
 
 
-def leefbaarometer_scores(geography: dict[str, list[Buurt]], rng: np.random.Generator
+def leefbaarometer_scores(geography: dict[str, list[Buurt]], rng: np.random.Generator, region: Region
                           ) -> tuple[dict[str, dict[int, list[int]]], dict[str, float]]:
     """Per buurt and year the five dimension contributions in units of 0.0001 (so sums are exact)."""
     scores: dict[str, dict[int, list[int]]] = {}
     inhabitants: dict[str, float] = {}
     for buurten in geography.values():
         for buurt in buurten:
-            level = LEEFBAAROMETER_WIJK_EFFECT.get(buurt.wijk_naam, 0.08) + rng.normal(0, 0.06)
+            level = region.lbm_wijk_effect.get(buurt.wijk_naam, region.lbm_default_effect) + rng.normal(0, 0.06)
             profile = rng.normal(0, 0.05, size=5)
             trend = rng.normal(0.012, 0.01)
             inhabitants[buurt.code] = float(rng.integers(800, 4500))
@@ -1580,24 +2119,37 @@ def score_row(code: str, name: str, year: int, parts: list[int]) -> list[str]:
     return [code, name, str(year), f"{lbm / 10_000:.4f}", f"{afw / 10_000:.4f}", *(f"{p / 10_000:.4f}" for p in parts)]
 
 
-def write_leefbaarometer(geography: dict[str, list[Buurt]], rng: np.random.Generator) -> list[tuple[Path, int]]:
-    scores, inhabitants = leefbaarometer_scores(geography, rng)
+LeefbaarometerRows = dict[str, dict[int, list[list[str]]]]  # level -> year -> rows
+
+
+def leefbaarometer_rows(region: Region, geography: dict[str, list[Buurt]], rng: np.random.Generator
+                        ) -> LeefbaarometerRows:
+    scores, inhabitants = leefbaarometer_scores(geography, rng, region)
     buurten = [b for bs in geography.values() for b in bs]
-    padded = {buurten[int(i)].code for i in rng.choice(len(buurten), LEEFBAAROMETER_PADDED_CODES, replace=False)}
-    levels: dict[str, tuple[list[str], list[list[str]]]] = {"buurten": (["bu_code", "bu_naam"], []),
-                                                           "wijken": (["wk_code", "wk_naam"], []),
-                                                           "gemeenten": (["gm_code", "gm_naam"], [])}
+    padded = set()
+    if region.lbm_padded:
+        padded = {buurten[int(i)].code for i in rng.choice(len(buurten), region.lbm_padded, replace=False)}
+    levels: LeefbaarometerRows = {"buurten": {}, "wijken": {}, "gemeenten": {}}
     for year in LEEFBAAROMETER_YEARS:
+        rows = {level: levels[level].setdefault(year, []) for level in levels}
         for buurt in buurten:
             code = f"{buurt.code}  " if buurt.code in padded and year in (2020, 2022) else buurt.code
-            levels["buurten"][1].append(score_row(code, buurt.naam, year, scores[buurt.code][year]))
+            rows["buurten"].append(score_row(code, buurt.naam, year, scores[buurt.code][year]))
         for wijk_code in dict.fromkeys(b.wijk_code for b in buurten):
             members = [b for b in buurten if b.wijk_code == wijk_code]
             parts = weighted_parts([b.code for b in members], year, scores, inhabitants)
-            levels["wijken"][1].append(score_row(wijk_code, members[0].wijk_naam, year, parts))
-        for gemeente, naam in GEMEENTE_NAMEN.items():
+            rows["wijken"].append(score_row(wijk_code, members[0].wijk_naam, year, parts))
+        for gemeente, naam in region.gemeenten.items():
             parts = weighted_parts([b.code for b in geography[gemeente]], year, scores, inhabitants)
-            levels["gemeenten"][1].append(score_row(gemeente, naam, year, parts))
+            rows["gemeenten"].append(score_row(gemeente, naam, year, parts))
+    return levels
+
+
+def write_leefbaarometer(parts: Sequence[LeefbaarometerRows]) -> list[tuple[Path, int]]:
+    """One file per level; per measurement year the rows of each region in turn."""
+    headers = {"buurten": ["bu_code", "bu_naam"], "wijken": ["wk_code", "wk_naam"], "gemeenten": ["gm_code", "gm_naam"]}
+    levels = {level: (keys, [row for year in LEEFBAAROMETER_YEARS for part in parts for row in part[level][year]])
+              for level, keys in headers.items()}
     written = []
     for level, (keys, rows) in levels.items():
         path = LANDING / "leefbaarometer" / f"Leefbaarometer-scores {level} 2002-2024.csv"
@@ -1624,12 +2176,14 @@ class Seeker:
     activity: float
     statushouder: bool = False
     housed: tuple[str, str] | None = None  # (via, gemeente) in the current period
+    region: Region | None = None  # None: Zuid-Kennemerland; income_2021 is the income in its first year
 
     def income(self, year: int) -> float:
-        return round(self.income_2021 * (1 + INCOME_GROWTH) ** (year - FIRST_YEAR))
+        first_year = (self.region or ZUID_KENNEMERLAND).first_year
+        return round(self.income_2021 * (1 + INCOME_GROWTH) ** (year - first_year))
 
     def klasse(self, year: int) -> str:
-        return income_limits_class(year, self.income(year), self.household)
+        return income_limits_class(year, self.income(year), self.household, self.region)
 
 
 @dataclass(frozen=True)
@@ -1649,17 +2203,22 @@ class Period:
 PERIODS = tuple(Period(dt.date(y, 1, 1), min(year_end(y), WOONSERVICE_END)) for y in YEARS)
 
 
+def region_periods(region: Region) -> tuple[Period, ...]:
+    end = region.woonservice_end or year_end(region.last_year)
+    return tuple(Period(dt.date(y, 1, 1), min(year_end(y), end)) for y in region.years)
+
+
 class UnitIndex:
     """Vectorised look-up of DAEB dwellings that can be let on a day (by gemeente and year)."""
 
-    def __init__(self, units: list[Unit]) -> None:
+    def __init__(self, units: list[Unit], years: Sequence[int] = YEARS) -> None:
         self.units = [u for u in units if u.is_woo]
         self.gemeente = np.array([u.gemeente for u in self.units])
         self.in_ord = np.array([u.in_date.toordinal() for u in self.units])
         self.uit_ord = np.array([u.uit_date.toordinal() if u.uit_date else 10**7 for u in self.units])
         self.last_let = np.full(len(self.units), -(10**7))
         self.by_year = {}
-        for year in YEARS:
+        for year in years:
             states = [u.states.get(year) for u in self.units]
             listed = [not (u.silent and u.uit_date is not None and u.uit_date.year == year) for u in self.units]
             self.by_year[year] = (
@@ -1688,9 +2247,11 @@ class LettingSlot:
 class WoonserviceSimulator:
     """A seeker population per period and the lettings that house some of them."""
 
-    def __init__(self, units: list[Unit], corporaties: dict[str, str], rng: np.random.Generator) -> None:
+    def __init__(self, units: list[Unit], corporaties: dict[str, str], rng: np.random.Generator,
+                 region: Region | None = None) -> None:
+        self.region = region or ZUID_KENNEMERLAND
         self.rng = rng
-        self.index = UnitIndex(units)
+        self.index = UnitIndex(units, self.region.years)
         self.corporaties = corporaties
         self.ids = iter(int(i) for i in rng.permutation(np.arange(1, 40_000)))
         self.pool: list[Seeker] = []
@@ -1702,7 +2263,7 @@ class WoonserviceSimulator:
     def new_seeker(self, period: Period, registered_before: bool, statushouder: bool = False,
                    gemeente: str | None = None) -> Seeker:
         rng = self.rng
-        woongemeente = gemeente or pick(rng, REGION_GEMEENTEN)
+        woongemeente = gemeente or pick(rng, self.region.seeker_gemeenten)
         age = int(rng.choice([20, 28, 44, 64, 80], p=[.15, .38, .26, .15, .06]) + rng.integers(-2, 3))
         if statushouder:
             age = int(rng.integers(19, 50))
@@ -1717,23 +2278,27 @@ class WoonserviceSimulator:
             inschrijf = random_date(rng, period.begin, period.end)
         inschrijf = max(inschrijf, add_years(birth, 18))  # one registers from the 18th birthday
         return Seeker(
-            wz_id=f"WZ{next(self.ids):06d}", woongemeente=woongemeente,
-            woonkern=pick(rng, dict(WOONKERNEN[woongemeente])), birth=birth, household=household, income_2021=self.draw_income(klasse, household, period.year),
+            wz_id=self.region.seeker_id.format(n=next(self.ids)), woongemeente=woongemeente,
+            woonkern=pick(rng, dict(self.region.woonkernen[woongemeente])), birth=birth, household=household,
+            income_2021=self.draw_income(klasse, household, period.year),
             inschrijf=inschrijf, doorstromer=not statushouder and rng.random() < (0.3 if age > 22 else 0.05),
             activity=float(rng.beta(1.1, 0.9)), statushouder=statushouder,
+            region=None if self.region is ZUID_KENNEMERLAND else self.region,
         )
 
     def draw_income(self, klasse: str, household: int, year: int) -> float:
+        region = self.region
         column = 0 if household == 1 else 1
-        primair = PRIMAIR_INKOMENSGRENS[year][column]
-        daeb = DAEB_INKOMENSGRENS[year][column]
-        low, high = {"primair": (17_000, primair - 100), "secundair": (primair, daeb),
-                     "midden": (daeb + 100, MIDDEN_INKOMENSGRENS), "hoog": (MIDDEN_INKOMENSGRENS + 100, 75_000)}[klasse]
-        return float(self.rng.uniform(low, high)) / (1 + INCOME_GROWTH) ** (year - FIRST_YEAR)
+        primair = region.primair_inkomensgrens[year][column]
+        daeb = region.daeb_inkomensgrens[year][column]
+        midden = region.midden_inkomensgrens
+        low, high = {"primair": (region.lowest_income, primair - 100), "secundair": (primair, daeb),
+                     "midden": (daeb + 100, midden), "hoog": (midden + 100, 75_000)}[klasse]
+        return float(self.rng.uniform(low, high)) / (1 + INCOME_GROWTH) ** (year - region.first_year)
 
     def refill_pool(self, period: Period) -> None:
         first = not self.pool
-        while len(self.pool) < SEEKERS_PER_PERIOD - 20:
+        while len(self.pool) < self.region.seekers_per_period - 20:
             before = self.rng.random() < (0.85 if first else 0.45)
             self.pool.append(self.new_seeker(period, registered_before=before))
 
@@ -1753,11 +2318,19 @@ class WoonserviceSimulator:
         workdays = [period.begin + dt.timedelta(days=d) for d in range((period.end - period.begin).days + 1)]
         workdays = [d for d in workdays if d.weekday() < 5 and (d.month, d.day) not in PUBLIC_HOLIDAYS]
         slots = []
-        for gemeente, per_year in LETTINGS_PER_YEAR.items():
+        for gemeente, per_year in self.region.lettings_per_year.items():
             first_lettings = self.first_lettings(period, gemeente)
             slots += first_lettings
             regular = int(rng.poisson(per_year * period.fraction)) - len(first_lettings)
             slots += [LettingSlot(workdays[int(rng.integers(len(workdays)))], gemeente) for _ in range(regular)]
+        if self.region.woonservice_end is None and period.end == year_end(self.region.last_year):
+            # A full-year export: its last letting is a contract signed on the year's last workday, so
+            # the delivery is visibly complete (the KPIs judge completeness by the last letting date).
+            for gemeente in self.region.lettings_per_year:
+                last = max((s for s in slots if s.gemeente == gemeente and s.unit_index is None),
+                           key=lambda s: s.day, default=None)
+                if last is not None:
+                    last.day = workdays[-1]
         return sorted(slots, key=lambda s: (s.day, s.gemeente, s.unit_index if s.unit_index is not None else -1))
 
     def first_lettings(self, period: Period, gemeente: str) -> list[LettingSlot]:
@@ -1800,7 +2373,7 @@ class WoonserviceSimulator:
         """A new building's first letting goes to a household it is passend for, mostly."""
         if slot.unit_index is None or seeker.klasse(slot.day.year) != "primair":
             return 1.0
-        aftopping = AFTOPPINGSGRENZEN[slot.day.year][0 if seeker.household <= 2 else 1]
+        aftopping = self.region.aftoppingsgrenzen[slot.day.year][0 if seeker.household <= 2 else 1]
         return 1.0 if self.index.rent(slot.unit_index, slot.day.year) <= aftopping else 0.03
 
     def choose_unit(self, slot: LettingSlot, seeker: Seeker) -> int:
@@ -1810,7 +2383,7 @@ class WoonserviceSimulator:
         year = slot.day.year
         mask = self.index.available(slot.gemeente, slot.day)
         _, rents, kamers = self.index.by_year[year]
-        aftopping = AFTOPPINGSGRENZEN[year][0 if seeker.household <= 2 else 1]
+        aftopping = self.region.aftoppingsgrenzen[year][0 if seeker.household <= 2 else 1]
         preferences = []
         if seeker.klasse(year) == "primair" and rng.random() < 0.92:
             preferences.append(rents <= aftopping)
@@ -1836,15 +2409,15 @@ class WoonserviceSimulator:
         reacties = ""
         if model != "DIR":
             median, low, high = REACTIES_BY_MODEL[model]
-            factor = 1.3 if slot.gemeente == "GM0397" else 1.0
+            factor = self.region.reacties_factor.get(slot.gemeente, 1.0)
             reacties = str(int(np.clip(round(median * factor * rng.lognormal(0, 0.45)), low, high)))
         months_registered = max(years_between(seeker.inschrijf, slot.day) * 12, 0)
         zoekduur = min(60, round(months_registered * rng.uniform(0.15, 0.8)))
         klasse = seeker.klasse(year)
-        aftopping = AFTOPPINGSGRENZEN[year][0 if seeker.household <= 2 else 1]
+        aftopping = self.region.aftoppingsgrenzen[year][0 if seeker.household <= 2 else 1]
         passend = ("PAS" if state.rent <= aftopping else "NIE") if klasse == "primair" else "NVT"
         return [
-            f"TW{year}-{number:05d}", dmy(slot.day), slot.gemeente, unit.buurt.kern, unit.buurt.wijk_code,
+            self.region.letting_id.format(year=year, number=number), dmy(slot.day), slot.gemeente, unit.buurt.kern, unit.buurt.wijk_code,
             unit.buurt.code, self.corporaties[unit.corp], unit.vhe_id, unit.bag_id, postcode, str(huisnummer),
             letter, toevoeging, nl_number(state.rent), unit.woningtype, str(state.kamers or ""), model, voorrang,
             detail, reacties, dmy(seeker.inschrijf), str(zoekduur), str(seeker.income(year)),
@@ -1853,7 +2426,7 @@ class WoonserviceSimulator:
         ]
 
     def let_period(self, period: Period, active: dict[str, bool]) -> None:
-        mix = {f"{m}|{k}": share for m, k, share in LETTING_MIX}
+        mix = {f"{m}|{k}": share for m, k, share in self.region.letting_mix}
         for number, slot in enumerate(self.slots(period), start=1):
             model, kind = pick(self.rng, mix).split("|")
             if slot.unit_index is not None and model == "DIR":
@@ -1871,8 +2444,11 @@ class WoonserviceSimulator:
         reacties = 0
         if active:
             reacties = 1 + int(rng.negative_binomial(1.2, 1.2 / (1.2 + 26 * period.fraction)))
-        own = int(rng.binomial(reacties, OWN_GEMEENTE_RESPONSE_SHARE[seeker.woongemeente]))
+        own = int(rng.binomial(reacties, self.region.own_response_share[seeker.woongemeente]))
         via, gemeente = seeker.housed if seeker.housed else ("", "")
+        if self.region.housed_responded_locally and via in ("aanbod", "loting", "urgentie") \
+                and gemeente == seeker.woongemeente and reacties:
+            own = max(own, 1)  # whoever got a home through an advert in the own gemeente responded there
         year = period.year
         return [
             seeker.wz_id, dmy(period.begin), dmy(period.end), seeker.woongemeente, seeker.woonkern,
@@ -1882,7 +2458,7 @@ class WoonserviceSimulator:
         ]
 
     def run(self) -> tuple[list[list[str]], list[list[str]]]:
-        for period in PERIODS:
+        for period in region_periods(self.region):
             self.refill_pool(period)
             active = {s.wz_id: self.rng.random() < s.activity for s in self.pool}
             self.let_period(period, active)
@@ -1904,6 +2480,19 @@ def write_woonservice(units: list[Unit], rng: np.random.Generator) -> list[tuple
         template = TEMPLATES_DIR / f"{name}_voorbeeld.csv"
         write_bytes(template, csv_text(columns, rows[:TEMPLATE_ROWS], ";", "\n").encode("utf-8"))
         written += [(path, len(rows)), (template, min(len(rows), TEMPLATE_ROWS))]
+    return written
+
+
+def write_region_woonservice(region: Region, units: list[Unit], corporaties: dict[str, str],
+                             rng: np.random.Generator) -> list[tuple[Path, int]]:
+    """toewijzingen_<gemeente>_<years>.csv and woningzoekenden_<gemeente>_<years>.csv of one region."""
+    lettings, seekers = WoonserviceSimulator(units, corporaties, rng, region).run()
+    written = []
+    for name, columns, rows in (("toewijzingen", TOEWIJZINGEN_COLUMNS, lettings),
+                                ("woningzoekenden", WONINGZOEKENDEN_COLUMNS, seekers)):
+        path = LANDING / "woonservice" / f"{name}_{region.file_label}_{region.first_year}-{region.last_year}.csv"
+        write_bytes(path, csv_text(columns, rows, ";", "\n").encode("utf-8"))
+        written.append((path, len(rows)))
     return written
 
 
@@ -1980,11 +2569,43 @@ def simulate_stock(geography: dict[str, list[Buurt]], addresses: AddressBook, ba
     return {cfg.slug: CorporationSimulator(cfg, geography, addresses, bag).run() for cfg in CORPORATIES}
 
 
-def attach_certificates(stock: list[Unit], factory: CertificateFactory) -> list[Certificate]:
+def attach_certificates(stock: list[Unit], factory: CertificateFactory,
+                        duplicates: int = EP_SAME_DAY_DUPLICATES) -> list[Certificate]:
     for unit in stock:
         unit.certificates = factory.history(unit)
-    factory.add_same_day_duplicates(stock, EP_SAME_DAY_DUPLICATES)
+    factory.add_same_day_duplicates(stock, duplicates)
     return [c for unit in stock for c in unit.certificates]
+
+
+@dataclass
+class RegionWorld:
+    region: Region
+    geography: dict[str, list[Buurt]]
+    stock_by_corp: dict[str, list[Unit]]
+    certificates: list[Certificate]
+
+    @property
+    def stock(self) -> list[Unit]:
+        return [u for units in self.stock_by_corp.values() for u in units]
+
+
+def simulate_region(region: Region) -> RegionWorld:
+    """Stock and EP-online certificates of one of the other regions, from its own random streams."""
+    geography = build_geography(region)
+    addresses = AddressBook(make_rng(region.stream + 1))
+    bag = BagRegistry(make_rng(region.stream + 2))
+    stock_by_corp = {cfg.slug: CorporationSimulator(cfg, geography, addresses, bag, region).run()
+                     for cfg in EXTRA_CORPORATIES[region.key]}
+    stock = [u for units in stock_by_corp.values() for u in units]
+    factory = CertificateFactory(make_rng(region.stream + 10), region)
+    certificates = attach_certificates(stock, factory, region.ep_same_day_duplicates)
+    noise_rng = make_rng(region.stream + 11)
+    noise = build_noise_dwellings(addresses, bag, noise_rng, region.ep_noise_areas)
+    noise_certificates(noise, factory, noise_rng)
+    certificates += [c for unit in noise for c in unit.certificates]
+    certificates += utility_certificates(stock, addresses, bag, factory, noise_rng, region.ep_noise_areas,
+                                         region.ep_utility_on_stock, region.ep_utility_noise)
+    return RegionWorld(region, geography, stock_by_corp, certificates)
 
 
 def generate() -> list[tuple[Path, int]]:
@@ -2002,11 +2623,22 @@ def generate() -> list[tuple[Path, int]]:
     certificates += [c for unit in noise for c in unit.certificates]
     certificates += utility_certificates(stock, addresses, bag, factory, noise_rng)
 
-    written = [write_ep_online(certificates, make_rng(12))]
+    others = [simulate_region(region) for region in EXTRA_REGIONS]
+    extra_certificates = [c for world in others for c in world.certificates]
+    written = [write_ep_online(certificates, make_rng(12), extra_certificates, make_rng(EP_EXTRA_STREAM))]
     for slug, units in stock_by_corp.items():
         written += write_stock_lists(slug, units)
-    written += write_leefbaarometer(geography, make_rng(13))
+    for world in others:
+        for slug, units in world.stock_by_corp.items():
+            written += write_stock_lists(slug, units, world.region.years)
+    lbm = [leefbaarometer_rows(ZUID_KENNEMERLAND, geography, make_rng(13))]
+    lbm += [leefbaarometer_rows(w.region, w.geography, make_rng(w.region.stream + 13)) for w in others]
+    written += write_leefbaarometer(lbm)
     written += write_woonservice(stock, make_rng(14))
+    for world in others:
+        corporaties = {cfg.slug: cfg.naam for cfg in EXTRA_CORPORATIES[world.region.key]}
+        written += write_region_woonservice(world.region, world.stock, corporaties,
+                                            make_rng(world.region.stream + 14))
     return written
 
 
