@@ -78,6 +78,9 @@ def main() -> int:
         rows = len(warehouse.read("kpi", table))
         print(f"  kpi.{table:<28} {rows:>6} rijen")
     warehouse.dispose()
+    rapport = os.environ.get("PRESTATIEMONITOR_RAPPORT_DIR") or str(PROJECT_DIR / "out" / "rapport")
+    print("Stoplichtmonitor: tabel monitor.monitor_stoplight; rapporten per gemeente en jaar: "
+          f"{rapport}/index.html")
     print("Dagster UI met asset-graaf, checks en deze run: make ui  ->  http://127.0.0.1:3000")
     return 0
 
