@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sources.errors import ReadResult, SourceError
-from sources.formats import SOURCE_FILE, SOURCE_ROW, map_columns, read_delimited, read_xlsx
+from sources.formats import SOURCE_FILE, SOURCE_ROW, date_in_file_name, map_columns, read_delimited, read_xlsx
 from sources.mapping import (
     BEZIT_COLUMNS,
     BEZIT_OUTPUT_ORDER,
@@ -65,13 +65,7 @@ def peildatum_from_name(path: str | Path, *, display_name: str | None = None) ->
             value=path.name,
             expected="bezitslijst_<slug>_<jjjj-mm-dd>.csv of .xlsx",
         )
-    try:
-        day = datetime.strptime(match["datum"], "%Y-%m-%d")
-    except ValueError:
-        raise SourceError(
-            name, "peildatum in de bestandsnaam is geen bestaande datum", value=match["datum"], expected="jjjj-mm-dd"
-        ) from None
-    return match["slug"].lower(), pd.Timestamp(day)
+    return match["slug"].lower(), date_in_file_name(match["datum"], name)
 
 
 def _display_name(path: Path, display_name: str | None) -> str:

@@ -31,6 +31,16 @@ MAX_TEXT_BYTES = 512 * 1024 * 1024
 MAX_EXACT_INTEGER = 2**53  # largest integer a float64 holds exactly
 
 
+def date_in_file_name(text: str, file: str) -> pd.Timestamp:
+    """The jjjj-mm-dd date a delivery's file name carries (its peildatum); it must exist."""
+    try:
+        return pd.Timestamp(datetime.datetime.strptime(text, "%Y-%m-%d"))
+    except ValueError:
+        raise SourceError(
+            file, "peildatum in de bestandsnaam is geen bestaande datum", value=text, expected="jjjj-mm-dd"
+        ) from None
+
+
 def normalise_header(name: object) -> str:
     """Header comparison ignores case, surrounding blanks, BOMs and runs of blanks/underscores."""
     text = str(name).replace("\ufeff", "").strip().lower()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +25,7 @@ from sources.errors import ReadResult, SourceError
 from sources.formats import (
     SOURCE_FILE,
     SOURCE_ROW,
+    date_in_file_name,
     map_columns,
     normalise_cbs_code,
     normalise_header,
@@ -114,13 +114,7 @@ def peildatum_from_name(path: str | Path, *, display_name: str | None = None) ->
             value=path.name,
             expected="planlijst_<GM####>_<jjjj-mm-dd>.csv of .xlsx, bijv. planlijst_GM0392_2025-07-01.csv",
         )
-    try:
-        day = datetime.strptime(match["datum"], "%Y-%m-%d")
-    except ValueError:
-        raise SourceError(
-            name, "peildatum in de bestandsnaam is geen bestaande datum", value=match["datum"], expected="jjjj-mm-dd"
-        ) from None
-    return match["gemeente"].upper(), pd.Timestamp(day)
+    return match["gemeente"].upper(), date_in_file_name(match["datum"], name)
 
 
 def _display_name(path: Path, display_name: str | None) -> str:
