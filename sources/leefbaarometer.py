@@ -90,9 +90,21 @@ OUTPUT_COLUMNS = [
     *SCORES,
     "klasse",
     "klasse_afgeleid",
+    "indeling",
     SOURCE_FILE,
     SOURCE_ROW,
 ]
+
+# BZK publishes every measurement year in ONE vintage of CBS area codes, the last year in the file
+# name ("Leefbaarometer-scores buurten 2002-2024.csv": the 2024 indeling). Codes are only comparable
+# within a vintage, so it is kept on every row.
+_VINTAGE = re.compile(r"(?:19|20)\d{2}\s*-\s*((?:19|20)\d{2})")
+
+
+def indeling_from_name(name: str) -> int | None:
+    """The CBS area-code vintage from the file name, or None when the name does not give it."""
+    match = _VINTAGE.search(Path(name).name)
+    return int(match.group(1)) if match else None
 
 # Columns we know and do not carry: the per-dimension classes of the WFS and parent-area codes.
 _KNOWN_UNUSED = {
@@ -253,6 +265,10 @@ def read_scores(
     if sum_warning:
         warnings.append(sum_warning)
 
+    indeling = indeling_from_name(Path(path).name)
+    out["indeling"] = pd.Series(indeling, index=out.index, dtype="Int64")
+    if indeling is None:
+        warnings.append("indeling (jaargang van de CBS-gebiedscodes) niet af te leiden uit de bestandsnaam")
     out[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
     out[SOURCE_ROW] = frame[SOURCE_ROW].astype("Int64")
     out = out[OUTPUT_COLUMNS].reset_index(drop=True)
@@ -264,6 +280,7 @@ def read_scores(
         "gebieden": int(out["gebied_code"].nunique()),
         "jaren": sorted(int(y) for y in out["jaar"].dropna().unique()),
         "decimaalteken": decimal,
+        "indeling": indeling,
         **klasse_meta,
         "drift": drift.as_dict(),
     }

@@ -238,3 +238,11 @@ def test_boundary_table_with_a_gap_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="sluit niet aan") as caught:
         read_scores(BUURTEN, boundaries_path=path)
     assert caught.value.row == 4
+
+
+def test_the_code_vintage_comes_from_the_file_name():
+    from sources.leefbaarometer import indeling_from_name
+
+    assert indeling_from_name("Leefbaarometer-scores buurten 2002-2024.csv") == 2024
+    assert indeling_from_name("Leefbaarometer-scores wijken 2002 - 2022.csv") == 2022
+    assert indeling_from_name("scores.csv") is None
