@@ -77,6 +77,18 @@ class KpiTable:
         return out.sort_values(sort_keys, kind="stable").reset_index(drop=True)
 
 
+def kpi_asset_args(table: KpiTable, definition: str, design: str, **metadata: str) -> dict[str, Any]:
+    """The decorator arguments every KPI asset shares: group, kinds, owner, the table's description and
+    which definition (and DESIGN.md section) it implements."""
+    return {
+        "group_name": "kpi",
+        "kinds": {"pandas", "python"},
+        "owners": OWNERS,
+        "description": table.description,
+        "metadata": {"definition": definition, "design": design, **metadata},
+    }
+
+
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """Percentage, empty where the denominator is zero (never a silent 0 %)."""
     num = numerator.astype("float64")

@@ -24,6 +24,7 @@ from assets.common import (
     add_alle_corporaties,
     column_lineage,
     finish,
+    kpi_asset_args,
     recompute_value,
     snapshot_of,
     table_metadata,
@@ -161,13 +162,7 @@ def compute_energielabels(
     return out
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §3.1, §5 energielabels"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.1, §5 energielabels"))
 def kpi_energielabels(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,

@@ -34,6 +34,7 @@ from assets.common import (
     add_alle_corporaties,
     column_lineage,
     finish,
+    kpi_asset_args,
     recompute_value,
     snapshot_of,
     table_metadata,
@@ -174,13 +175,7 @@ def compute_huurklassen(stock: pd.DataFrame, lettings: pd.DataFrame, huurgrenzen
     return out
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §3.5, §5 huurklassen"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.5, §5 huurklassen"))
 def kpi_huurklassen(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,

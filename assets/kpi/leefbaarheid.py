@@ -38,7 +38,16 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.common import ALLE, Column, KpiTable, column_lineage, finish, snapshot_of, table_metadata
+from assets.common import (
+    ALLE,
+    Column,
+    KpiTable,
+    column_lineage,
+    finish,
+    kpi_asset_args,
+    snapshot_of,
+    table_metadata,
+)
 from assets.settings import KpiSettings
 from sources.leefbaarometer import DEFAULT_BOUNDARIES, DIMENSIES, KLASSE_NAMEN, MEETJAREN, load_klassegrenzen
 
@@ -255,13 +264,7 @@ def klassen_statement(stg: pd.DataFrame, boundaries: str | Path | None = None) -
     return statement
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §3.2, §5 leefbaarheid"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.2, §5 leefbaarheid"))
 def kpi_leefbaarheid(
     context: dg.AssetExecutionContext,
     config: LeefbaarheidConfig,

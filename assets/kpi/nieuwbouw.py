@@ -48,6 +48,7 @@ from assets.common import (
     KpiTable,
     column_lineage,
     finish,
+    kpi_asset_args,
     recompute_value,
     snapshot_of,
     table_metadata,
@@ -302,13 +303,7 @@ def compute_nieuwbouwprogramma(raw: pd.DataFrame, gemeenten: pd.DataFrame) -> pd
     return out
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §5 nieuwbouwprogramma"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 nieuwbouwprogramma"))
 def kpi_nieuwbouwprogramma(
     context: dg.AssetExecutionContext, kpi_settings: KpiSettings, raw_planlijst: pd.DataFrame
 ) -> dg.Output:

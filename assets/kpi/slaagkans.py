@@ -59,7 +59,16 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.common import Column, KpiTable, column_lineage, finish, ratio, snapshot_of, table_metadata
+from assets.common import (
+    Column,
+    KpiTable,
+    column_lineage,
+    finish,
+    kpi_asset_args,
+    ratio,
+    snapshot_of,
+    table_metadata,
+)
 from assets.settings import KpiSettings
 from sources.reference import CONFIDENCE_LEVELS
 
@@ -320,15 +329,12 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 @dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={
-        "definition": "maaskoepel v1, lokaal v1, eenvoudig v1",
-        "design": "DESIGN.md §5 slaagkans",
-        "inkomensbanden": "reference/inkomensklassen.csv",
-    },
+    **kpi_asset_args(
+        TABLE,
+        "maaskoepel v1, lokaal v1, eenvoudig v1",
+        "DESIGN.md §5 slaagkans",
+        inkomensbanden="reference/inkomensklassen.csv",
+    )
 )
 def kpi_slaagkans(
     context: dg.AssetExecutionContext,

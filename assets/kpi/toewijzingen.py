@@ -48,6 +48,7 @@ from assets.common import (
     KpiTable,
     column_lineage,
     finish,
+    kpi_asset_args,
     recompute_value,
     snapshot_of,
     table_metadata,
@@ -326,13 +327,7 @@ def reference_check_result(missing: list[tuple[str, int]], table_name: str) -> d
     )
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §3.3, §3.5, §5 toewijzingen"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.3, §3.5, §5 toewijzingen"))
 def kpi_toewijzingen(
     context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_toewijzingen: pd.DataFrame
 ) -> dg.Output:

@@ -20,6 +20,7 @@ from assets.common import (
     add_alle_corporaties,
     column_lineage,
     finish,
+    kpi_asset_args,
     snapshot_of,
     table_metadata,
 )
@@ -121,13 +122,7 @@ def balance_errors(kpi: pd.DataFrame) -> pd.DataFrame:
     return bad.reset_index()
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §5 voorraadontwikkeling"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 voorraadontwikkeling"))
 def kpi_voorraadontwikkeling(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,

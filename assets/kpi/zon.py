@@ -17,6 +17,7 @@ from assets.common import (
     add_alle_corporaties,
     column_lineage,
     finish,
+    kpi_asset_args,
     recompute_value,
     snapshot_of,
     table_metadata,
@@ -90,13 +91,7 @@ def compute_zon(stock: pd.DataFrame, *, yield_kwh_per_kwp: float) -> pd.DataFram
     return out
 
 
-@dg.asset(
-    group_name="kpi",
-    kinds={"pandas", "python"},
-    owners=["team:woningmarkt"],
-    description=TABLE.description,
-    metadata={"definition": f"{DEFINITION_ID} v{DEFINITION_VERSION}", "design": "DESIGN.md §3.6, §5 zon"},
-)
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.6, §5 zon"))
 def kpi_zon(context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_bezit: pd.DataFrame) -> dg.Output:
     frame = compute_zon(stg_bezit, yield_kwh_per_kwp=kpi_settings.zon_opbrengst_kwh_per_kwp)
     frame = finish(
