@@ -2,18 +2,22 @@
 
 Every KPI row carries gemeente, corporation (or 'alle'), its dimension columns, the period, numerator,
 denominator, value, unit, definition id and version, the partial-period and suppressed flags, the
-source snapshot and the run id (DESIGN.md §5).
+source snapshot (DESIGN.md §5). Which run published a gemeente's rows is in kpi.publicatie, not in
+the rows: the same inputs give byte-identical KPI tables.
+
+KPI assets are partitioned by gemeente (assets/partitions.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
+from assets.partitions import GEMEENTE_PARTITIES, alleen
 from warehouse import TableSpec
 
 ALLE = "alle"
@@ -43,7 +47,6 @@ COMMON_TAIL = [
     Column("partial_period", "boolean", "True als de periode nog niet volledig is (bijv. tot 30-09)"),
     Column("suppressed", "boolean", "True als de cel is onderdrukt (noemer onder de drempel); value is dan leeg"),
     Column("source_snapshot", "text", "Bronbestanden met hun sha256-prefix waarop de rij rust"),
-    Column("run_id", "text", "Dagster run die de rij maakte"),
 ]
 
 
@@ -64,7 +67,9 @@ class KpiTable:
         return [c.name for c in self.columns]
 
     def table_spec(self) -> TableSpec:
-        return TableSpec(self.name, [(c.name, c.type) for c in self.columns], schema="kpi")
+        return TableSpec(
+            self.name, [(c.name, c.type) for c in self.columns], schema="kpi", slice_columns=("gemeente_code",)
+        )
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Order the columns per the contract and fail loudly on a missing or surplus column."""
@@ -77,10 +82,15 @@ class KpiTable:
         return out.sort_values(sort_keys, kind="stable").reset_index(drop=True)
 
 
-def kpi_asset_args(table: KpiTable, definition: str, design: str, **metadata: str) -> dict[str, Any]:
-    """The decorator arguments every KPI asset shares: group, kinds, owner, the table's description and
-    which definition (and DESIGN.md section) it implements."""
+def kpi_asset_args(
+    table: KpiTable, definition: str, design: str, *, ins: Mapping[str, dg.AssetIn], **metadata: str
+) -> dict[str, Any]:
+    """The decorator arguments every KPI asset shares: the gemeente partitions, its inputs (see
+    assets.partitions.gemeente_in), group, kinds, owner, the table's description and which definition
+    (and DESIGN.md section) it implements."""
     return {
+        "ins": dict(ins),
+        "partitions_def": GEMEENTE_PARTITIES,
         "group_name": "kpi",
         "kinds": {"pandas", "python"},
         "owners": OWNERS,
@@ -147,12 +157,13 @@ def finish(
     table: KpiTable,
     frame: pd.DataFrame,
     *,
-    run_id: str,
     snapshot: str,
     suppression_threshold: int,
+    gemeenten: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["run_id"] = run_id
+    """The published form: common columns, small cells suppressed, only the rows of `gemeenten` (the
+    run's partitions; None = all), columns and order per the contract."""
+    frame = frame.copy() if gemeenten is None else alleen(frame, gemeenten)
     frame["source_snapshot"] = snapshot
     if "partial_period" not in frame.columns:
         frame["partial_period"] = False

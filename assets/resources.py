@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from sources.pseudonym import Pseudonymiser, PseudonymKeyError
 from warehouse import Warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -70,3 +71,20 @@ class DataQuality(dg.ConfigurableResource):
     corrections_path: str = str(PROJECT_DIR / "corrections" / "correcties.csv")
     report_dir: str = str(PROJECT_DIR / "out" / "validatie")
     vandaag: str = ""  # yyyy-mm-dd; empty = the real date. Tests and re-runs of old data set it.
+
+
+class Pseudonymisation(dg.ConfigurableResource):
+    """The secret key of the keyed hash that replaces the identifiers of lettings and seekers at
+    ingestion (sources/pseudonym.py). In every real configuration `sleutel` is
+    dagster.EnvVar("PRESTATIEMONITOR_PSEUDONIEM_SLEUTEL"); without a key the Woonservice raw assets
+    refuse to read anything. Only `ontwikkelsleutel=True` (the bundled synthetic sample, the tests)
+    lets them run on the public development key, and then every run says so in its metadata."""
+
+    sleutel: str = ""
+    ontwikkelsleutel: bool = False
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        try:
+            return Pseudonymiser.from_key(self.sleutel, allow_development=self.ontwikkelsleutel)
+        except PseudonymKeyError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from None

@@ -37,3 +37,20 @@ def report_dir() -> str | dg.EnvVar:
 
 def monitor_report_dir() -> str | dg.EnvVar:
     return env_or_default("PRESTATIEMONITOR_RAPPORT_DIR", str(PROJECT_DIR / "out" / "rapport"))
+
+
+PSEUDONYM_KEY_ENV = "PRESTATIEMONITOR_PSEUDONIEM_SLEUTEL"
+
+
+def pseudonym_key() -> str | dg.EnvVar:
+    return env_or_default(PSEUDONYM_KEY_ENV, "")
+
+
+def development_pseudonym_key_allowed() -> bool:
+    """The public development key only for the bundled synthetic sample, and only when no key is set:
+    any other landing folder without PRESTATIEMONITOR_PSEUDONIEM_SLEUTEL makes the Woonservice
+    assets refuse to read."""
+    if os.environ.get(PSEUDONYM_KEY_ENV):
+        return False
+    landing = os.environ.get("PRESTATIEMONITOR_LANDING_DIR")
+    return landing is None or Path(landing).resolve() == SAMPLE_LANDING.resolve()

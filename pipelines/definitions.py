@@ -10,12 +10,14 @@ from assets import ep_online_mutaties, publish, raw, raw_planlijst
 from assets.ep_online_mutaties import EpOnlineApi
 from assets.kpi import KPI_MODULES
 from assets.monitor import MONITOR_MODULES, MonitorSettings
-from assets.resources import DataQuality, LandingFolder, WarehouseResource
+from assets.resources import DataQuality, LandingFolder, Pseudonymisation, WarehouseResource
 from assets.settings import KpiSettings
 from assets.staging import bezit, cross_checks, leefbaarometer, mutaties, referentie, woonservice
 from pipelines import config
 from pipelines.alerts import alert_channels_from_env, build_run_failure_alert_sensor
 from pipelines.ep_online_sensor import build_ep_online_mutation_sensor, ep_online_mutaties_job
+from pipelines.executors import executor_from_env
+from pipelines.fanout import build_kpi_fanout_sensor
 from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
 from pipelines.io import ParquetIOManager
 from pipelines.sensors import build_landing_sensor
@@ -30,13 +32,31 @@ all_checks = dg.load_asset_checks_from_modules([*KPI_MODULES, *MONITOR_MODULES, 
 # The daily EP-online mutation files are a partitioned asset with its own job and sensor; the
 # nightly job reads whatever partitions exist through stg_energielabels.
 PARTITIONED = dg.AssetSelection.assets("raw_ep_online_mutaties")
+# KPIs, monitor and publication: one partition per gemeente (assets/partitions.py).
+PER_GEMEENTE = dg.AssetSelection.groups("kpi", "monitor", "publicatie")
 
 nightly_job = dg.define_asset_job(
     name="nightly",
-    selection=dg.AssetSelection.all() - PARTITIONED,
-    description="Alle bronnen -> staging (met GX-checks) -> KPI's -> publicatie in het warehouse.",
+    selection=dg.AssetSelection.all() - PARTITIONED - PER_GEMEENTE,
+    description=(
+        "Alle bronnen -> staging (met GX-checks). Als de run slaagt, start kpi_per_gemeente_sensor per "
+        "gemeente een run van kpi_per_gemeente (KPI's -> monitor -> publicatie)."
+    ),
     # The tag is what deploy/dagster.yaml's run queue limits to one at a time: nightly runs never overlap.
     tags={"dagster/max_retries": "1", "prestatiemonitor/nightly": "true"},
+    executor_def=executor_from_env(),
+)
+
+kpi_job = dg.define_asset_job(
+    name="kpi_per_gemeente",
+    selection=PER_GEMEENTE,
+    description=(
+        "Per gemeente: KPI's -> stoplichtmonitor en rapport -> publicatie van de rijen van die gemeente. "
+        "Een gemeente die faalt houdt de andere niet op; het warehouse houdt dan haar vorige rijen."
+    ),
+    # deploy/dagster.yaml limits how many gemeenten run at once (this tag) and the publication pool.
+    tags={"dagster/max_retries": "1", "prestatiemonitor/per-gemeente": "true"},
+    executor_def=executor_from_env(),
 )
 
 nightly_schedule = dg.ScheduleDefinition(
@@ -45,7 +65,7 @@ nightly_schedule = dg.ScheduleDefinition(
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Amsterdam",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Elke nacht om 02:00 (Europe/Amsterdam) alles materialiseren.",
+    description="Elke nacht om 02:00 (Europe/Amsterdam) alle bronnen laden; daarna per gemeente de KPI's.",
 )
 
 
@@ -57,6 +77,9 @@ def resources() -> dict[str, object]:
         "data_quality": DataQuality(report_dir=config.report_dir()),
         "io_manager": ParquetIOManager(base_path=config.storage_dir()),
         "ep_online_api": EpOnlineApi(api_key=config.env_or_default("EP_ONLINE_API_KEY", "")),
+        "pseudonymisation": Pseudonymisation(
+            sleutel=config.pseudonym_key(), ontwikkelsleutel=config.development_pseudonym_key_allowed()
+        ),
         "alerts": alert_channels_from_env(),
         "monitor": MonitorSettings(report_dir=config.monitor_report_dir()),
     }
@@ -65,10 +88,11 @@ def resources() -> dict[str, object]:
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[nightly_job, ep_online_mutaties_job],
+    jobs=[nightly_job, kpi_job, ep_online_mutaties_job],
     schedules=[nightly_schedule],
     sensors=[
-        build_landing_sensor(nightly_job, exclude=PARTITIONED),
+        build_landing_sensor(nightly_job, exclude=PARTITIONED | PER_GEMEENTE),
+        build_kpi_fanout_sensor(nightly_job, kpi_job, PER_GEMEENTE),
         build_ep_online_mutation_sensor(ep_online_mutaties_job),
         build_run_failure_alert_sensor(),
         build_freshness_alert_sensor(),

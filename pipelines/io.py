@@ -1,38 +1,135 @@
-"""Where assets keep their values between steps: one Parquet file per asset (per partition).
+"""Where assets keep their values between steps: one Parquet file per asset, per gemeente partition.
 
 Raw and staging values contain personal data; they stay in this local store and never reach the
 warehouse. Files are written to a temporary name and renamed, so a killed run never leaves a
 half-written value for the next step to read.
+
+Gemeente partitions: a range run (several gemeenten in one step) hands over one frame; it is split
+on gemeente_code into one file per partition, so a later per-gemeente run reads and replaces only
+its own. An unpartitioned input marked with `gemeente_kolom` (assets.partitions.gemeente_in) is read
+with that filter pushed into the Parquet reader: a gemeente's run does not load the whole country.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from upath import UPath
+import pyarrow.parquet as pq
+
+from assets.partitions import GEMEENTE_KOLOM, GEMEENTE_PARTITIES, run_partition_keys
 
 
-class _ParquetStore(dg.UPathIOManager):
-    extension = ".parquet"
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    frame.to_parquet(str(partial), index=False)
+    os.replace(str(partial), str(path))
 
-    def dump_to_path(self, context: dg.OutputContext, obj: object, path: UPath) -> None:
+
+class ParquetStore(dg.IOManager):
+    def __init__(self, base_path: str) -> None:
+        self.base = Path(base_path)
+
+    def _asset_dir(self, key: dg.AssetKey) -> Path:
+        return self.base.joinpath(*key.path)
+
+    def path_for(self, key: dg.AssetKey, partition: str | None = None) -> Path:
+        if partition is None:
+            return self._asset_dir(key).with_suffix(".parquet")
+        return self._asset_dir(key) / f"{partition}.parquet"
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        if obj is None:
+            return
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()}: verwacht een DataFrame, kreeg {type(obj).__name__}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        obj.to_parquet(str(partial), index=False)
-        os.replace(str(partial), str(path))
+        if not context.has_asset_partitions:
+            _write(obj, self.path_for(context.asset_key))
+            return
+        keys = list(context.asset_partition_keys)
+        if context.asset_partitions_def != GEMEENTE_PARTITIES:
+            if len(keys) != 1:
+                raise ValueError(f"{context.asset_key.to_user_string()}: één partitie per run verwacht, kreeg {keys}")
+            _write(obj, self.path_for(context.asset_key, keys[0]))
+            return
+        if "gemeente_code" not in obj.columns:
+            raise ValueError(f"{context.asset_key.to_user_string()}: gemeente-partities vragen een kolom gemeente_code")
+        codes = obj["gemeente_code"].astype("str")
+        stray = sorted(set(codes) - set(keys))
+        if stray:
+            raise ValueError(
+                f"{context.asset_key.to_user_string()}: rijen voor gemeenten buiten deze run {stray[:5]} (run: {keys[:5]}...)"
+            )
+        for key in keys:
+            _write(obj[codes == key].reset_index(drop=True), self.path_for(context.asset_key, key))
+        context.add_output_metadata({"gemeenten": len(keys)})
 
-    def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
-        return pd.read_parquet(str(path))
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        upstream = context.upstream_output
+        if upstream is None or upstream.asset_key is None:
+            raise ValueError("alleen asset-invoer wordt ondersteund")
+        key = upstream.asset_key
+        if context.has_asset_partitions:
+            return self._load_partitions(context, key)
+        path = self.path_for(key)
+        column = (context.definition_metadata or {}).get(GEMEENTE_KOLOM)
+        keys = run_partition_keys(context.step_context) if column else None
+        if keys is None:
+            return pd.read_parquet(path)
+        names = set(pq.read_schema(path).names)
+        if column not in names:
+            raise ValueError(f"{key.to_user_string()}: kolom {column!r} om op gemeente te selecteren ontbreekt")
+        table = pq.read_table(path, filters=[(column, "in", list(keys))])
+        return table.to_pandas().reset_index(drop=True)
+
+    def _load_partitions(self, context: dg.InputContext, key: dg.AssetKey) -> object:
+        keys: Sequence[str] = list(context.asset_partition_keys)
+        if context.asset_partitions_def != GEMEENTE_PARTITIES:
+            return self._load_other_partitions(context, key, keys)
+        # A check on a partitioned asset is handed every partition; it judges the ones of its run.
+        run_keys = run_partition_keys(context.step_context)
+        if run_keys is not None:
+            keys = [k for k in keys if k in set(run_keys)]
+        paths = [self.path_for(key, k) for k in keys]
+        missing = [p.name for p in paths if not p.exists()]
+        if missing:
+            raise FileNotFoundError(f"{key.to_user_string()}: partities niet gematerialiseerd: {missing[:10]}")
+        if not paths:
+            raise FileNotFoundError(f"{key.to_user_string()}: geen partities voor deze run")
+        frames = [pd.read_parquet(p) for p in paths]
+        if len(frames) == 1:
+            return frames[0]
+        non_empty = [f for f in frames if len(f)] or frames[:1]
+        return pd.concat(non_empty, ignore_index=True)
+
+    def _load_other_partitions(self, context: dg.InputContext, key: dg.AssetKey, keys: Sequence[str]) -> object:
+        """Other partitioned assets (the daily EP-online mutation files): None for no partition, the
+        frame for one, {partition: frame} for more; with allow_missing_partitions, absent ones are left out."""
+        allow_missing = bool((context.definition_metadata or {}).get("allow_missing_partitions"))
+        found: dict[str, pd.DataFrame] = {}
+        for partition in keys:
+            path = self.path_for(key, partition)
+            if not path.exists():
+                if allow_missing:
+                    continue
+                raise FileNotFoundError(f"{key.to_user_string()}: partitie {partition} niet gematerialiseerd")
+            found[partition] = pd.read_parquet(path)
+        if not found:
+            return None
+        if len(found) == 1:
+            return next(iter(found.values()))
+        return found
 
 
 class ParquetIOManager(dg.ConfigurableIOManagerFactory):
-    """Stores every asset value as Parquet under base_path."""
+    """Stores every asset value as Parquet under base_path (a folder per partitioned asset)."""
 
     base_path: str
 
-    def create_io_manager(self, context: dg.InitResourceContext) -> _ParquetStore:
-        return _ParquetStore(base_path=UPath(self.base_path))
+    def create_io_manager(self, context: dg.InitResourceContext) -> ParquetStore:
+        return ParquetStore(self.base_path)
+

@@ -6,15 +6,23 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.ep_online_mutaties import EpOnlineApi
 from assets.monitor import MonitorSettings
-from assets.resources import DataQuality, LandingFolder, WarehouseResource
+from assets.partitions import GEMEENTE_PARTITIES
+from assets.resources import DataQuality, LandingFolder, Pseudonymisation, WarehouseResource
 from assets.settings import KpiSettings
 from pipelines.config import SAMPLE_LANDING
-from pipelines.definitions import PARTITIONED, all_assets, all_checks
+from pipelines.definitions import PARTITIONED, PER_GEMEENTE, all_assets, all_checks
 from pipelines.io import ParquetIOManager
 from warehouse.testing import scratch_url
+
+# A run over every configured gemeente partition at once (tests of the KPI and monitor assets).
+ALLE_GEMEENTEN = {
+    ASSET_PARTITION_RANGE_START_TAG: GEMEENTE_PARTITIES.get_partition_keys()[0],
+    ASSET_PARTITION_RANGE_END_TAG: GEMEENTE_PARTITIES.get_partition_keys()[-1],
+}
 
 # The sample runs to peildatum 31-12-2025; validating "today" as 31-01-2026 keeps the tests stable.
 SAMPLE_TODAY = "2026-01-31"
@@ -40,18 +48,41 @@ class Workspace:
             "kpi_settings": KpiSettings(),
             "io_manager": ParquetIOManager(base_path=str(self.storage)),
             "ep_online_api": EpOnlineApi(api_key=""),
+            "pseudonymisation": Pseudonymisation(ontwikkelsleutel=True),
             "monitor": MonitorSettings(report_dir=str(self.base / "rapport"), as_of=SAMPLE_TODAY),
             "data_quality": DataQuality(
                 corrections_path=str(self.corrections), report_dir=str(self.reports), vandaag=SAMPLE_TODAY
             ),
         }
 
-    def run(self, selection: str | dg.AssetSelection | None = None, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-        """The graph as the nightly job runs it (the partitioned mutation-file asset is its own job)."""
+    def run(
+        self,
+        selection: str | dg.AssetSelection | None = None,
+        instance: dg.DagsterInstance | None = None,
+        gemeenten: list[str] | None = None,
+    ) -> dg.ExecuteInProcessResult:
+        """The nightly load and the per-gemeente layer in ONE in-process run: the gemeente partitions as
+        one range (all configured gemeenten unless given). The production path, one run per gemeente,
+        is `run_per_gemeente`."""
+        keys = sorted(gemeenten) if gemeenten else GEMEENTE_PARTITIES.get_partition_keys()
         return dg.materialize(
             [*all_assets, *all_checks],
             resources=self.resources(),
             selection=selection if selection is not None else dg.AssetSelection.all() - PARTITIONED,
+            instance=instance,
+            raise_on_error=False,
+            tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+        )
+
+    def run_per_gemeente(
+        self, gemeente: str, instance: dg.DagsterInstance | None = None, **resources: object
+    ) -> dg.ExecuteInProcessResult:
+        """One kpi_per_gemeente run, as the fan-out sensor starts it after the nightly load."""
+        return dg.materialize(
+            [*all_assets, *all_checks],
+            resources={**self.resources(), **resources},
+            selection=PER_GEMEENTE,
+            partition_key=gemeente,
             instance=instance,
             raise_on_error=False,
         )

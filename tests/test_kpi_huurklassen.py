@@ -20,8 +20,10 @@ from assets.kpi.huurklassen import (
     supply_years,
 )
 from assets.settings import KpiSettings
+from pipelines.io import ParquetIOManager
 from sources.reference import load_huurgrenzen
 from tests.kpi_fixtures import one, stock
+from tests.pipeline_helpers import ALLE_GEMEENTEN
 from tests.test_kpi_toewijzingen import lettings
 
 PEIL = "2024-12-31"
@@ -156,22 +158,22 @@ def test_year_without_rent_thresholds_has_no_supply_rows():
 
 def test_no_lettings_and_no_stock_give_an_empty_table():
     out = compute_huurklassen(no_stock(), lettings([{}]).iloc[0:0], load_huurgrenzen())
-    published = finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, out, snapshot="s", suppression_threshold=10)
     assert published.empty and list(published.columns) == TABLE.column_names
 
 
 def test_small_cells_are_suppressed(out):
-    published = finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, out, snapshot="s", suppression_threshold=10)
     share = stock_row(published, "voorraad_aandeel", "betaalbaar_laag")  # denominator 7 < 10
     assert bool(share["suppressed"]) and math.isnan(share["value"]) and math.isnan(share["numerator"])
     count = stock_row(published, "voorraad_aantal", "betaalbaar_laag")  # a count: published
     assert not bool(count["suppressed"]) and count["value"] == 2
-    lower = finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=8)
+    lower = finish(TABLE, out, snapshot="s", suppression_threshold=8)
     assert supply_row(lower, "aanbod_onder_aftoppingsgrens", "alle")["value"] == pytest.approx(50.0)  # 8 >= 8
     assert list(published.columns) == TABLE.column_names
 
 
-def test_asset_and_check_in_dagster(units):
+def test_asset_and_check_in_dagster(units, tmp_path):
     staged_lettings = lettings(
         [{"toewijzingsdatum": "2018-05-01"}, {"toewijzingsdatum": "2024-05-01", "netto_kale_huur": 454.47}]
     )
@@ -186,7 +188,8 @@ def test_asset_and_check_in_dagster(units):
 
     result = dg.materialize(
         [stg_bezit, stg_toewijzingen, kpi_huurklassen, huurgrenzen_compleet],
-        resources={"kpi_settings": KpiSettings()},
+        resources={"io_manager": ParquetIOManager(base_path=str(tmp_path)), "kpi_settings": KpiSettings()},
+        tags=ALLE_GEMEENTEN,
     )
     assert result.success
     frame = result.output_for_node("kpi_huurklassen")

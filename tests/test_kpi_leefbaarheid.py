@@ -17,7 +17,9 @@ from assets.kpi.leefbaarheid import (
     kpi_leefbaarheid,
 )
 from assets.settings import KpiSettings
+from pipelines.io import ParquetIOManager
 from sources.leefbaarometer import KLASSE_NAMEN
+from tests.pipeline_helpers import ALLE_GEMEENTEN
 
 G, NAAM = "GM0484", "Alphen aan den Rijn"
 SCORES = ("lbm", "afw", "won", "fys", "vrz", "soc", "onv")
@@ -72,7 +74,7 @@ def one(out, code, indicator, jaar, jaar_van=None):
 
 @pytest.fixture(scope="module")
 def out():
-    return finish(TABLE, compute_leefbaarheid(stg()), run_id="r", snapshot="s", suppression_threshold=10)
+    return finish(TABLE, compute_leefbaarheid(stg()), snapshot="s", suppression_threshold=10)
 
 
 def test_stand_scores_and_class_from_the_file(out):
@@ -180,15 +182,16 @@ def test_comparison_pairs_are_measurement_years_in_order():
         comparison_pairs([[2022, 2018]])
 
 
-def test_the_asset_takes_its_pairs_from_config_and_states_derived_classes():
+def test_the_asset_takes_its_pairs_from_config_and_states_derived_classes(tmp_path):
     @dg.asset(name="stg_leefbaarometer", group_name="staging")
     def stub() -> pd.DataFrame:
         return stg()
 
-    result = dg.materialize_to_memory(
+    result = dg.materialize(
         [stub, kpi_leefbaarheid],
-        resources={"kpi_settings": KpiSettings()},
+        resources={"io_manager": ParquetIOManager(base_path=str(tmp_path)), "kpi_settings": KpiSettings()},
         run_config={"ops": {"kpi_leefbaarheid": {"config": {"vergelijkingen": [[2018, 2022]]}}}},
+        tags=ALLE_GEMEENTEN,
     )
     assert result.success
     frame = result.output_for_node("kpi_leefbaarheid")
@@ -202,5 +205,5 @@ def test_the_asset_takes_its_pairs_from_config_and_states_derived_classes():
 
 
 def test_only_pc4_rows_give_an_empty_table_with_the_contract_columns():
-    out = finish(TABLE, compute_leefbaarheid(stg([r for r in ROWS if r[0] == "pc4"])), run_id="r", snapshot="s", suppression_threshold=10)
+    out = finish(TABLE, compute_leefbaarheid(stg([r for r in ROWS if r[0] == "pc4"])), snapshot="s", suppression_threshold=10)
     assert out.empty and list(out.columns) == TABLE.column_names

@@ -26,9 +26,11 @@ from assets.kpi.nieuwbouw import TABLE, compute_nieuwbouwprogramma, kpi_nieuwbou
 from assets.raw_planlijst import raw_planlijst
 from assets.resources import LandingFolder
 from assets.settings import KpiSettings
+from pipelines.io import ParquetIOManager
 from sources.planlijst import read_planlijst
 from sources.reference import load_gemeenten
 from tests.kpi_fixtures import one
+from tests.pipeline_helpers import ALLE_GEMEENTEN
 
 FIXTURE = Path(__file__).parent / "fixtures" / "planlijst" / "planlijst_GM0392_2025-07-01.csv"
 SAMPLE_LANDING = Path(__file__).parent.parent / "data" / "sample" / "landing"
@@ -121,7 +123,7 @@ def test_social_share_per_wijk(out):
 
 
 def test_small_denominators_are_suppressed_by_finish(out):
-    published = finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, out, snapshot="s", suppression_threshold=10)
     rule = city(published, "projecten_30plus_voldoet_40_40_20", "alle")  # 3 projects < 10
     assert bool(rule["suppressed"]) and pd.isna(rule["value"]) and pd.isna(rule["numerator"])
     assert rule["denominator"] == 3
@@ -223,10 +225,11 @@ def test_an_unknown_gemeente_fails_with_the_code(out):
         compute_nieuwbouwprogramma(raw, load_gemeenten())
 
 
-def test_the_asset_on_the_sample_has_metadata_and_conforms():
+def test_the_asset_on_the_sample_has_metadata_and_conforms(tmp_path):
     result = dg.materialize(
         [raw_planlijst, kpi_nieuwbouwprogramma],
-        resources={"landing": LandingFolder(path=str(SAMPLE_LANDING)), "kpi_settings": KpiSettings()},
+        resources={"io_manager": ParquetIOManager(base_path=str(tmp_path)), "landing": LandingFolder(path=str(SAMPLE_LANDING)), "kpi_settings": KpiSettings()},
+        tags=ALLE_GEMEENTEN,
     )
     frame = result.output_for_node("kpi_nieuwbouwprogramma")
     assert list(frame.columns) == TABLE.column_names

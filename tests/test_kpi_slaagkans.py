@@ -12,6 +12,8 @@ from assets.kpi.slaagkans import (
     load_inkomensbanden,
 )
 from assets.settings import KpiSettings
+from pipelines.io import ParquetIOManager
+from tests.pipeline_helpers import ALLE_GEMEENTEN
 
 G = "GM0484"
 
@@ -88,7 +90,7 @@ def test_lokaal_only_local_responders_housed_locally(case):
 def test_breakdown_by_inkomensklasse_and_suppression(case):
     midden = case[(case["definition_id"] == "eenvoudig") & (case["inkomensklasse"] == "midden")].iloc[0]
     assert (midden["numerator"], midden["denominator"]) == (1, 1)
-    published = finish(TABLE, case, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, case, snapshot="s", suppression_threshold=10)
     midden = published[(published["definition_id"] == "eenvoudig") & (published["inkomensklasse"] == "midden")].iloc[0]
     assert bool(midden["suppressed"]) and pd.isna(midden["value"])
     assert not bool(total(published, "eenvoudig")["suppressed"])
@@ -193,7 +195,7 @@ def test_breakdown_by_kern(breakdowns):
 
 
 def test_a_kern_below_the_threshold_is_suppressed_and_shown_empty_never_zero(breakdowns):
-    published = finish(TABLE, breakdowns, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, breakdowns, snapshot="s", suppression_threshold=10)
     zwammerdam = pick(published, "lokaal", "kern", "Zwammerdam")
     assert bool(zwammerdam["suppressed"]) is True
     assert pd.isna(zwammerdam["value"]) and pd.isna(zwammerdam["numerator"])
@@ -286,7 +288,7 @@ def test_no_local_responders_gives_an_empty_value_not_zero():
     out = compute_slaagkans(seekers(rows), lettings([{"woningzoekende_id": "A1", "toewijzingsdatum": "2024-03-03"}]), {G: "x"})
     lokaal = pick(out, "lokaal")
     assert counts(lokaal) == (0, 0) and pd.isna(lokaal["value"])
-    published = finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, out, snapshot="s", suppression_threshold=10)
     assert bool(pick(published, "lokaal")["suppressed"]) is True
 
 
@@ -327,7 +329,7 @@ def test_income_band_table_reads_and_refuses_a_gap(tmp_path):
         load_inkomensbanden(gap)
 
 
-def test_the_asset_reports_years_without_income_bands_in_metadata():
+def test_the_asset_reports_years_without_income_bands_in_metadata(tmp_path):
     s2019, l2019 = breakdown_rows("2019")
     s2024, l2024 = breakdown_rows("2024")
     staged = pd.concat([s2019, s2024], ignore_index=True)
@@ -341,7 +343,11 @@ def test_the_asset_reports_years_without_income_bands_in_metadata():
     def stub_lettings() -> pd.DataFrame:
         return pd.concat([l2019, l2024], ignore_index=True)
 
-    result = dg.materialize_to_memory([stub_seekers, stub_lettings, kpi_slaagkans], resources={"kpi_settings": KpiSettings()})
+    result = dg.materialize(
+        [stub_seekers, stub_lettings, kpi_slaagkans],
+        resources={"kpi_settings": KpiSettings(), "io_manager": ParquetIOManager(base_path=str(tmp_path))},
+        tags=ALLE_GEMEENTEN,
+    )
     assert result.success
     events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("kpi_slaagkans")]
     metadata = events[0].materialization.metadata

@@ -78,7 +78,7 @@ def alphen_2016() -> pd.DataFrame:
 def published() -> pd.DataFrame:
     no_lettings = lettings([{"woningzoekende_id": "none", "toewijzingsdatum": "2016-01-01"}])
     out = compute_slaagkans(alphen_2016(), no_lettings, {ALPHEN: "Alphen aan den Rijn", "GM0546": "Leiden"})
-    return finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=10)
+    return finish(TABLE, out, snapshot="s", suppression_threshold=10)
 
 
 def lokaal(frame: pd.DataFrame, kern: str | None = None) -> pd.Series:

@@ -22,8 +22,10 @@ from assets.kpi.toewijzingen import (
     referentiegrenzen_compleet,
 )
 from assets.settings import KpiSettings
+from pipelines.io import ParquetIOManager
 from sources.reference import load_inkomensgrenzen
 from tests.kpi_fixtures import one
+from tests.pipeline_helpers import ALLE_GEMEENTEN
 
 NAMES = {"GM0392": "Haarlem", "GM0397": "Heemstede"}
 LETTING_DEFAULTS = {
@@ -247,7 +249,7 @@ def test_partial_year_and_quarter_follow_the_last_letting_date_of_the_gemeente()
     # per gemeente, not per corporation: Elan Wonen's last Haarlem letting is 1 Feb, Q1 still complete
     assert partial("GM0392", "Q1", corporatie="Elan Wonen") is False
     assert partial("GM0397", "alle") is False and partial("GM0397", "Q4") is False
-    published = finish(TABLE, out, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, out, snapshot="s", suppression_threshold=10)
     assert published["partial_period"].dtype == bool
 
 
@@ -257,7 +259,7 @@ def test_year_without_lettings_has_no_rows_and_empty_input_no_crash():
     assert sorted(out["jaar"].unique().tolist()) == [2022, 2024]
     empty = compute_toewijzingen(lettings(TEN).iloc[0:0], load_inkomensgrenzen())
     assert empty.empty
-    published = finish(TABLE, empty, run_id="r", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, empty, snapshot="s", suppression_threshold=10)
     assert published.empty and list(published.columns) == TABLE.column_names
 
 
@@ -309,7 +311,7 @@ def test_income_classification_with_unknown_size_or_age():
 
 
 def test_small_cells_are_suppressed_in_the_published_table(ten):
-    published = finish(TABLE, ten, run_id="r1", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, ten, snapshot="s", suppression_threshold=10)
     passend = row(published, "aandeel_passend")  # denominator 8 < 10
     assert bool(passend["suppressed"]) and math.isnan(passend["value"]) and math.isnan(passend["numerator"])
     assert passend["denominator"] == 8
@@ -322,7 +324,7 @@ def test_small_cells_are_suppressed_in_the_published_table(ten):
     assert list(published.columns) == TABLE.column_names
 
 
-def test_asset_and_check_in_dagster():
+def test_asset_and_check_in_dagster(tmp_path):
     staged = lettings([{"toewijzingsdatum": "2022-03-01"}, {"toewijzingsdatum": "2023-03-01"}])
 
     @dg.asset(name="stg_toewijzingen")
@@ -331,11 +333,12 @@ def test_asset_and_check_in_dagster():
 
     result = dg.materialize(
         [stg_toewijzingen, kpi_toewijzingen, referentiegrenzen_compleet],
-        resources={"kpi_settings": KpiSettings()},
+        resources={"io_manager": ParquetIOManager(base_path=str(tmp_path)), "kpi_settings": KpiSettings()},
+        tags=ALLE_GEMEENTEN,
     )
     assert result.success
     frame = result.output_for_node("kpi_toewijzingen")
-    assert list(frame.columns) == TABLE.column_names and frame["run_id"].nunique() == 1
+    assert list(frame.columns) == TABLE.column_names and "run_id" not in frame.columns
     materialization = next(
         m for m in result.asset_materializations_for_node("kpi_toewijzingen")
     )

@@ -49,7 +49,7 @@ def test_kwp_share_and_tj_over_dwellings_in_exploitation(zon):
 def test_gemeente_total_row_and_small_cell_suppression(zon):
     total = one(zon, corporatie="alle", indicator="woningen_met_panelen")
     assert (total["numerator"], total["denominator"]) == (2, 3)
-    published = finish(TABLE, zon, run_id="r1", snapshot="s", suppression_threshold=10)
+    published = finish(TABLE, zon, snapshot="s", suppression_threshold=10)
     share = one(published, corporatie="alle", indicator="woningen_met_panelen")
     # denominator 3 < 10: suppressed, shown as empty, never as zero
     assert bool(share["suppressed"]) is True

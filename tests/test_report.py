@@ -27,6 +27,8 @@ from assets.monitor.report import (
 )
 from assets.monitor.stoplight import STOPLIGHT, append_history, stoplight_rows, trend
 from assets.resources import WarehouseResource
+from pipelines.io import ParquetIOManager
+from tests.pipeline_helpers import ALLE_GEMEENTEN
 from tests.test_stoplight import agreement_set, kpi_frame
 from warehouse import Warehouse
 
@@ -80,8 +82,8 @@ def sets():
 @pytest.fixture(scope="module")
 def written(sets, tmp_path_factory):
     tables = sample_tables()
-    rows = stoplight_rows(sets, tables, AS_OF, run_id="run-2")
-    earlier = stoplight_rows(sets, tables, date(2025, 1, 31), run_id="run-1")
+    rows = stoplight_rows(sets, tables, AS_OF)
+    earlier = stoplight_rows(sets, tables, date(2025, 1, 31))
     history = append_history(append_history(None, earlier), rows)
     validation = {"kpi_energielabels": [
         CheckState("stg_bezit", "gx_stg_bezit", "geslaagd", datetime(2026, 1, 31, 2, 5)),
@@ -266,11 +268,12 @@ def test_the_monitor_assets_run_and_the_history_grows_across_published_runs(tmp_
     resources = {
         "monitor": MonitorSettings(report_dir=str(tmp_path / "rapport"), as_of="2026-01-31"),
         "warehouse": WarehouseResource(url=url),
+        "io_manager": ParquetIOManager(base_path=str(tmp_path / "storage")),
     }
     assets = [*stub_assets(sample_tables()), *MONITOR_ASSETS]
     published = []
     for _ in range(2):
-        result = dg.materialize(assets, resources=resources)
+        result = dg.materialize(assets, resources=resources, tags=ALLE_GEMEENTEN)
         assert result.success
         stoplight = result.output_for_node("monitor_stoplight")
         history = result.output_for_node("monitor_stoplight_historie")
@@ -281,8 +284,9 @@ def test_the_monitor_assets_run_and_the_history_grows_across_published_runs(tmp_
         published.append(warehouse.read("monitor", "monitor_stoplight_historie"))
         warehouse.dispose()
     assert len(stoplight) == 29
-    assert len(published[0]) == 29 and len(published[1]) == 58
-    assert published[1]["run_id"].nunique() == 2
+    assert len(published[0]) == 29 and len(published[1]) == 29
+    # The same reporting date twice: the history keeps one snapshot of it (a re-run replaces its rows).
+    assert published[1]["as_of"].nunique() == 1
     materialization = result.asset_materializations_for_node("monitor_rapport")[0]
     files = materialization.metadata["bestanden"].value
     assert any(f.endswith("haarlem-2025.html") for f in files)
@@ -302,7 +306,7 @@ def test_the_monitor_on_the_whole_sample_graph(tmp_path):
     resources = {**workspace.resources(),
                  "monitor": MonitorSettings(report_dir=str(tmp_path / "rapport"), as_of=SAMPLE_TODAY)}
     result = dg.materialize([*all_assets, *extra, *all_checks], resources=resources, raise_on_error=False,
-                            selection=dg.AssetSelection.all() - PARTITIONED)
+                            selection=dg.AssetSelection.all() - PARTITIONED, tags=ALLE_GEMEENTEN)
     assert result.success
     stoplight = result.output_for_node("monitor_stoplight")
     assert len(stoplight) == 29

@@ -53,7 +53,7 @@ def kpi_frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
             record["peildatum_begin"] = pd.Timestamp(f"{jaar - 1}-12-31")
         record.update(
             gemeente_code="GM0392", gemeente_naam="Haarlem", unit="woningen", definition_id=name,
-            definition_version=1, source_snapshot="test.csv@000000000000", run_id="kpi-run",
+            definition_version=1, source_snapshot="test.csv@000000000000",
         )
         record.update(row)
         if "value" in row and "numerator" not in row:
@@ -77,7 +77,7 @@ def agreement_set(agreements: list[dict[str, Any]], *, start: int = 2022, end: i
 
 
 def judge(binding: dict[str, Any], tables: dict[str, pd.DataFrame], *, as_of: date = AS_OF, **agreement: Any) -> pd.Series:
-    rows = stoplight_rows([agreement_set([{"kpi": binding, **agreement}])], tables, as_of, run_id="r1")
+    rows = stoplight_rows([agreement_set([{"kpi": binding, **agreement}])], tables, as_of)
     assert len(rows) == 1
     return rows.iloc[0]
 
@@ -415,8 +415,7 @@ def test_a_manual_agreement_carries_the_stewards_latest_judgement():
 
 
 def test_the_table_has_the_published_columns_and_types():
-    rows = stoplight_rows([agreement_set([{"kpi": EFG}, {"manual": MANUAL, "year": 2024}])], efg_tables({2023: 2500.0}), AS_OF,
-                          run_id="r1")
+    rows = stoplight_rows([agreement_set([{"kpi": EFG}, {"manual": MANUAL, "year": 2024}])], efg_tables({2023: 2500.0}), AS_OF)
     assert list(rows.columns) == STOPLIGHT.column_names
     for column in ("gemeente_code", "gemeente_naam", "periode", "agreement_id", "jaar", "thema", "titel", "trekker",
                    "prioriteit", "kpi", "doelwaarde", "realisatie", "trajectwaarde", "status", "regel", "berekend",
@@ -439,14 +438,16 @@ def test_the_shipped_agreements_give_one_row_each():
 
 def test_history_appends_runs_and_replaces_a_rerun():
     sets = [agreement_set([{"kpi": EFG}])]
-    first = stoplight_rows(sets, efg_tables({2023: 2600.0}), date(2024, 1, 31), run_id="run-1")
-    second = stoplight_rows(sets, efg_tables({2023: 2600.0, 2024: 1500.0}), date(2025, 1, 31), run_id="run-2")
+    first = stoplight_rows(sets, efg_tables({2023: 2600.0}), date(2024, 1, 31))
+    second = stoplight_rows(sets, efg_tables({2023: 2600.0, 2024: 1500.0}), date(2025, 1, 31))
     history = append_history(None, first)
     history = append_history(history, second)
-    assert history["run_id"].tolist() == ["run-1", "run-2"]
+    as_of = ["2024-01-31", "2025-01-31"]
+    assert history["as_of"].dt.strftime("%Y-%m-%d").tolist() == as_of
     assert history["status"].tolist() == [GEEL, GROEN]
-    again = append_history(history, second)  # a retry of run-2 replaces its rows
-    assert again["run_id"].tolist() == ["run-1", "run-2"]
+    again = append_history(history, second)  # a re-run for the same reporting date replaces its rows
+    assert again["as_of"].dt.strftime("%Y-%m-%d").tolist() == as_of
+    assert again.equals(history)
     verloop = status_verloop(again)
     assert verloop["verloop"].item() == "geel (31-01-2024) -> groen (31-01-2025)"
     assert verloop["vorige_status"].item() == GEEL
@@ -457,12 +458,12 @@ def test_history_read_back_from_the_warehouse_appends_cleanly(tmp_path):
     from warehouse import Warehouse
 
     sets = [agreement_set([{"kpi": EFG}, {"manual": MANUAL}])]
-    first = append_history(None, stoplight_rows(sets, efg_tables({2023: 2600.0}), date(2024, 1, 31), run_id="run-1"))
+    first = append_history(None, stoplight_rows(sets, efg_tables({2023: 2600.0}), date(2024, 1, 31)))
     warehouse = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
     warehouse.publish({"h": (HISTORIE.table_spec(), first)})
     stored = warehouse.read("monitor", "monitor_stoplight_historie")
     warehouse.dispose()
-    second = append_history(stored, stoplight_rows(sets, efg_tables({2023: 2600.0}), date(2025, 1, 31), run_id="run-2"))
+    second = append_history(stored, stoplight_rows(sets, efg_tables({2023: 2600.0}), date(2025, 1, 31)))
     assert len(second) == 4 and list(second.columns) == HISTORIE.column_names
     assert second["as_of"].dt.year.tolist() == [2024, 2024, 2025, 2025]
 

@@ -27,8 +27,13 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 DEFAULT_SCHEMA = "kpi"
+# Any constant identifies "a publication is being written" to pg_advisory_xact_lock.
+PUBLISH_LOCK_KEY = 7_318_512_004
+# How long a publication waits for another process's write to a DuckDB file before failing.
+PUBLISH_LOCK_WAIT_SECONDS = 600
 DASHBOARD_SCHEMA = "dashboard"
 DASHBOARD_READER = "dashboard_reader"
 # Tables in these schemas get a read-only view in DASHBOARD_SCHEMA; dq is for the steward, not dashboards.
@@ -63,11 +68,18 @@ class TableSpec:
     name: str
     columns: Sequence[tuple[str, str]]
     schema: str = DEFAULT_SCHEMA
+    #: A table published in slices (e.g. per gemeente): a publication names the slice values it
+    #: replaces, and rows of other slices stay as they are.
     slice_columns: Sequence[str] = field(default_factory=tuple)
+    #: A log (e.g. kpi.publicatie): rows are added, never replaced.
+    append_only: bool = False
 
     def __post_init__(self) -> None:
         check_identifier(self.name)
         check_identifier(self.schema)
+        for column in self.slice_columns:
+            if column not in [c for c, _ in self.columns]:
+                raise ValueError(f"{self.name}: plakkolom {column!r} is geen kolom van de tabel")
         for column, logical in self.columns:
             check_identifier(column)
             if logical not in LOGICAL_TYPES:
@@ -106,18 +118,51 @@ class Warehouse:
             self._engine.dispose()
             self._engine = None
 
-    def publish(self, tables: Mapping[str, tuple[TableSpec, pd.DataFrame]]) -> dict[str, int]:
+    def publish(
+        self,
+        tables: Mapping[str, tuple[TableSpec, pd.DataFrame]],
+        *,
+        slices: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[str, int]:
         """Replace every given table in one transaction; returns rows written per table.
 
-        A table whose stored columns differ from its spec is recreated inside the same transaction
-        (DuckDB and PostgreSQL both have transactional DDL), and so are its dashboard view and grant.
+        With `slices` (e.g. {"gemeente_code": ["GM0392"]}), a table with those slice_columns gets only
+        the rows of those values replaced; a frame row outside them is an error. Append-only tables
+        get their rows added. Publications are serialised (PostgreSQL: a transaction-level advisory
+        lock; DuckDB: one writing process at a time, a waiting one retries), so two runs never
+        interleave their writes. A table whose stored columns differ from its spec is recreated
+        inside the same transaction (DuckDB and PostgreSQL both have transactional DDL), and so are
+        its dashboard view and grant.
         """
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception(_is_duckdb_lock_conflict),
+                wait=wait_exponential(multiplier=0.2, max=5),
+                stop=stop_after_delay(PUBLISH_LOCK_WAIT_SECONDS),
+                reraise=True,
+            ):
+                with attempt:
+                    return self._publish_once(tables, slices or {})
+        except Exception as exc:
+            if _is_duckdb_lock_conflict(exc):
+                raise WarehouseError(
+                    f"het warehouse-bestand wordt na {PUBLISH_LOCK_WAIT_SECONDS} s nog door een ander proces "
+                    "geschreven; niets gewijzigd"
+                ) from exc
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _publish_once(
+        self, tables: Mapping[str, tuple[TableSpec, pd.DataFrame]], slices: Mapping[str, Sequence[str]]
+    ) -> dict[str, int]:
         written: dict[str, int] = {}
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK_KEY})
                 recreated: list[TableSpec] = []
                 for spec, frame in tables.values():
-                    rows, created = self._replace(connection, spec, frame)
+                    rows, created = self._replace(connection, spec, frame, slices)
                     written[spec.qualified_name] = rows
                     if created:
                         recreated.append(spec)
@@ -126,16 +171,28 @@ class Warehouse:
                         _ensure_dashboard_view(connection, spec, force=spec in recreated)
         except WarehouseError:
             raise
-        except (sa.exc.SQLAlchemyError, ValueError, TypeError) as exc:
+        except Exception as exc:
+            if _is_duckdb_lock_conflict(exc):
+                raise
+            if not isinstance(exc, (sa.exc.SQLAlchemyError, ValueError, TypeError)):
+                raise
             detail = exc.args[0] if exc.args else exc
             raise WarehouseError(f"schrijven naar het warehouse mislukt, niets gewijzigd ({type(exc).__name__}: {detail})") from exc
         return written
 
-    def read(self, schema: str, table: str) -> pd.DataFrame:
+    def read(self, schema: str, table: str, *, where: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+        """The table's rows; with `where`, only rows whose column holds one of the given values."""
         check_identifier(schema)
         check_identifier(table)
+        clauses, params = [], {}
+        for i, (column, values) in enumerate((where or {}).items()):
+            check_identifier(column)
+            names = [f"w{i}_{j}" for j in range(len(values))]
+            params.update(dict(zip(names, [str(v) for v in values], strict=True)))
+            clauses.append(f'"{column}" IN ({", ".join(":" + n for n in names)})' if names else "FALSE")
+        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.engine.connect() as connection:
-            result = connection.execute(sa.text(f'SELECT * FROM "{schema}"."{table}"'))
+            result = connection.execute(sa.text(f'SELECT * FROM "{schema}"."{table}"{condition}'), params)
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def table_exists(self, schema: str, table: str) -> bool:
@@ -154,12 +211,21 @@ class Warehouse:
         except sa.exc.SQLAlchemyError as exc:
             raise WarehouseError(f"dashboardtoegang niet ingericht ({type(exc).__name__}: {exc.args[0] if exc.args else exc})") from exc
 
-    def _replace(self, connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame) -> tuple[int, bool]:
-        """Delete and reload one table; returns (rows written, whether the table was (re)created)."""
+    def _replace(
+        self, connection: sa.Connection, spec: TableSpec, frame: pd.DataFrame, slices: Mapping[str, Sequence[str]]
+    ) -> tuple[int, bool]:
+        """Delete and reload one table (or its slices); returns (rows written, whether the table was (re)created)."""
         expected = [c for c, _ in spec.columns]
         missing = [c for c in expected if c not in frame.columns]
         if missing:
             raise WarehouseError(f"{spec.qualified_name}: kolommen ontbreken in de data: {missing}")
+        sliced = {c: [str(v) for v in slices[c]] for c in spec.slice_columns if c in slices}
+        for column, values in sliced.items():
+            outside = sorted(set(frame[column].astype("str")) - set(values))
+            if outside:
+                raise WarehouseError(
+                    f"{spec.qualified_name}: rijen met {column} buiten de gepubliceerde plakken: {outside[:5]}"
+                )
         frame = _to_storage_types(frame[expected], spec)
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"'))
         stored = _stored_columns(connection, spec.schema, spec.name)
@@ -172,7 +238,11 @@ class Warehouse:
         table.create(connection, checkfirst=True)
         created = stored != expected
         # DELETE, not TRUNCATE: readers keep seeing the old rows (MVCC) until this transaction commits.
-        connection.execute(table.delete())
+        if not spec.append_only:
+            delete = table.delete()
+            for column, values in sliced.items():
+                delete = delete.where(table.c[column].in_(values))
+            connection.execute(delete)
         if frame.empty:
             return 0, created
         if connection.dialect.name == "duckdb":
@@ -182,6 +252,12 @@ class Warehouse:
         else:
             connection.execute(table.insert(), _records(frame, spec))
         return len(frame), created
+
+
+def _is_duckdb_lock_conflict(exc: BaseException) -> bool:
+    """DuckDB allows one writing process per file; another one gets this error when it connects."""
+    text = str(exc)
+    return "Could not set lock on file" in text or "Conflicting lock is held" in text
 
 
 def apply_dashboard_access(connection: sa.Connection, reader_role: str = DASHBOARD_READER) -> None:

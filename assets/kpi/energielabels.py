@@ -29,6 +29,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 
 DEFINITION_ID = "energielabels"
@@ -162,7 +163,7 @@ def compute_energielabels(
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.1, §5 energielabels"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.1, §5 energielabels", ins={"stg_bezit": gemeente_in("stg_bezit"), "stg_energielabels": gemeente_in("stg_energielabels", None)}))
 def kpi_energielabels(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,
@@ -176,7 +177,7 @@ def kpi_energielabels(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_bezit, stg_energielabels),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -40,6 +40,7 @@ from assets.common import (
     table_metadata,
 )
 from assets.kpi.toewijzingen import missing_limits, period_rows, reference_check_result
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 from assets.staging.bezit import HUURKLASSE_GRENZEN, HUURKLASSEN, huurklasse
 from sources.reference import ReferenceTable, load_huurgrenzen
@@ -175,7 +176,7 @@ def compute_huurklassen(stock: pd.DataFrame, lettings: pd.DataFrame, huurgrenzen
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.5, §5 huurklassen"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.5, §5 huurklassen", ins={"stg_bezit": gemeente_in("stg_bezit"), "stg_toewijzingen": gemeente_in("stg_toewijzingen")}))
 def kpi_huurklassen(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,
@@ -187,7 +188,7 @@ def kpi_huurklassen(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_bezit, stg_toewijzingen),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -48,6 +48,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 from sources.leefbaarometer import DEFAULT_BOUNDARIES, DIMENSIES, KLASSE_NAMEN, MEETJAREN, load_klassegrenzen
 
@@ -264,7 +265,7 @@ def klassen_statement(stg: pd.DataFrame, boundaries: str | Path | None = None) -
     return statement
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.2, §5 leefbaarheid"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.2, §5 leefbaarheid", ins={"stg_leefbaarometer": gemeente_in("stg_leefbaarometer")}))
 def kpi_leefbaarheid(
     context: dg.AssetExecutionContext,
     config: LeefbaarheidConfig,
@@ -276,7 +277,7 @@ def kpi_leefbaarheid(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_leefbaarometer),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -53,6 +53,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 from sources.planlijst import SEGMENTEN
 from sources.reference import load_gemeenten
@@ -303,7 +304,7 @@ def compute_nieuwbouwprogramma(raw: pd.DataFrame, gemeenten: pd.DataFrame) -> pd
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 nieuwbouwprogramma"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 nieuwbouwprogramma", ins={"raw_planlijst": gemeente_in("raw_planlijst")}))
 def kpi_nieuwbouwprogramma(
     context: dg.AssetExecutionContext, kpi_settings: KpiSettings, raw_planlijst: pd.DataFrame
 ) -> dg.Output:
@@ -311,7 +312,7 @@ def kpi_nieuwbouwprogramma(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(raw_planlijst),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

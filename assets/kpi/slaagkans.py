@@ -69,6 +69,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 from sources.reference import CONFIDENCE_LEVELS
 
@@ -334,6 +335,7 @@ def _markdown(frame: pd.DataFrame) -> str:
         "maaskoepel v1, lokaal v1, eenvoudig v1",
         "DESIGN.md §5 slaagkans",
         inkomensbanden="reference/inkomensklassen.csv",
+        ins={"stg_woningzoekenden": gemeente_in("stg_woningzoekenden", "woongemeente_code"), "stg_toewijzingen": gemeente_in("stg_toewijzingen", None)},
     )
 )
 def kpi_slaagkans(
@@ -348,7 +350,7 @@ def kpi_slaagkans(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_woningzoekenden, stg_toewijzingen),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -53,6 +53,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 from sources.reference import MissingReferenceError, ReferenceTable, load_inkomensgrenzen
 
@@ -327,7 +328,7 @@ def reference_check_result(missing: list[tuple[str, int]], table_name: str) -> d
     )
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.3, §3.5, §5 toewijzingen"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.3, §3.5, §5 toewijzingen", ins={"stg_toewijzingen": gemeente_in("stg_toewijzingen")}))
 def kpi_toewijzingen(
     context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_toewijzingen: pd.DataFrame
 ) -> dg.Output:
@@ -336,7 +337,7 @@ def kpi_toewijzingen(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_toewijzingen),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -24,6 +24,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 
 DEFINITION_ID = "voorraadontwikkeling"
@@ -122,7 +123,7 @@ def balance_errors(kpi: pd.DataFrame) -> pd.DataFrame:
     return bad.reset_index()
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 voorraadontwikkeling"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 voorraadontwikkeling", ins={"stg_bezit": gemeente_in("stg_bezit"), "stg_voorraadmutaties": gemeente_in("stg_voorraadmutaties", None)}))
 def kpi_voorraadontwikkeling(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,
@@ -134,7 +135,7 @@ def kpi_voorraadontwikkeling(
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_bezit),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -22,6 +22,7 @@ from assets.common import (
     snapshot_of,
     table_metadata,
 )
+from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 
 DEFINITION_ID = "zon"
@@ -91,13 +92,13 @@ def compute_zon(stock: pd.DataFrame, *, yield_kwh_per_kwp: float) -> pd.DataFram
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.6, §5 zon"))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.6, §5 zon", ins={"stg_bezit": gemeente_in("stg_bezit")}))
 def kpi_zon(context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_bezit: pd.DataFrame) -> dg.Output:
     frame = compute_zon(stg_bezit, yield_kwh_per_kwp=kpi_settings.zon_opbrengst_kwh_per_kwp)
     frame = finish(
         TABLE,
         frame,
-        run_id=context.run.run_id,
+        gemeenten=gemeenten_of(context),
         snapshot=snapshot_of(stg_bezit),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )

@@ -14,9 +14,13 @@ year and the multi-year agreements of the sets whose period contains it. `index.
 """
 
 
+import fcntl
 import html
+import json
 import math
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +51,7 @@ from assets.monitor.stoplight import (
     status_verloop,
     trend,
 )
+from assets.partitions import GEMEENTE_PARTITIES, gemeenten_of
 from expectations.quality import DATASET_KEYS, check_name
 from sources.agreements import Agreement, AgreementSet, slugify
 
@@ -392,11 +397,12 @@ def render_report(
     *,
     verloop: pd.DataFrame | None = None,
     exports: Mapping[str, str] | None = None,
+    run_id: str | None = None,
 ) -> str:
     """The HTML of one report. rows: the stoplight rows shown; charts: anchor -> inline SVG. Pure."""
     title = f"Monitor prestatieafspraken {gemeente_naam} {jaar}"
     as_of = rows["as_of"].dropna().max() if len(rows) else None
-    run_ids = sorted({r for r in rows["run_id"].dropna().astype("str") if r}) if len(rows) else []
+    run_ids = [run_id] if run_id else []
     trail = {}
     if verloop is not None and not verloop.empty:
         for v in verloop.itertuples(index=False):
@@ -595,6 +601,7 @@ def write_reports(
     *,
     history: pd.DataFrame | None = None,
     validation: Mapping[str, Sequence[CheckState]] | None = None,
+    run_id: str | None = None,
 ) -> list[ReportFiles]:
     """Write `<gemeente>-<jaar>.html/.csv/.xlsx` for every gemeente and report year, and index.html."""
     directory = Path(directory)
@@ -636,7 +643,7 @@ def write_reports(
             year_sets = [s for s in gemeente_sets if jaar in s.period]
             page = render_report(
                 naam, jaar, frame, year_sets, charts, sources, verloop=verloop,
-                exports={"CSV": files.csv.name, "Excel (XLSX)": files.xlsx.name},
+                exports={"CSV": files.csv.name, "Excel (XLSX)": files.xlsx.name}, run_id=run_id,
             )
             files.html.write_text(page, encoding="utf-8")
             written.append(files)
@@ -645,17 +652,47 @@ def write_reports(
 
 
 def _write_index(directory: Path, reports: Sequence[ReportFiles], as_of: pd.Timestamp) -> None:
+    """index.html over every gemeente's reports: runs per gemeente each add theirs to index.json
+    (under a file lock, as gemeenten may run at the same time) and the page is rebuilt from it."""
+    with _locked(directory / "index.lock"):
+        manifest_path = directory / "index.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+        for code in {r.gemeente_code for r in reports}:
+            manifest[code] = [
+                {"naam": r.gemeente_naam, "jaar": r.jaar, "html": r.html.name, "csv": r.csv.name, "xlsx": r.xlsx.name}
+                for r in reports if r.gemeente_code == code
+            ]
+        partial = manifest_path.with_name("index.json.partial")
+        partial.write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, manifest_path)
+        entries = sorted((e for items in manifest.values() for e in items), key=lambda e: (e["naam"], e["jaar"]))
+        _render_index(directory, entries, as_of)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _render_index(directory: Path, entries: Sequence[dict[str, Any]], as_of: pd.Timestamp) -> None:
     items = "".join(
-        f'<li><a href="{esc(r.html.name)}">{esc(r.gemeente_naam)} {r.jaar}</a> '
-        f'(<a href="{esc(r.csv.name)}">CSV</a>, <a href="{esc(r.xlsx.name)}">XLSX</a>)</li>'
-        for r in reports
+        f'<li><a href="{esc(e["html"])}">{esc(e["naam"])} {e["jaar"]}</a> '
+        f'(<a href="{esc(e["csv"])}">CSV</a>, <a href="{esc(e["xlsx"])}">XLSX</a>)</li>'
+        for e in entries
     )
     page = (
         '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Monitor prestatieafspraken</title>'
         f"<style>{CSS}</style></head><body><h1>Monitor prestatieafspraken</h1>"
         f'<p class="stand">Stand per {esc(fmt_date(as_of))}</p><ul>{items}</ul></body></html>'
     )
-    (directory / "index.html").write_text(page, encoding="utf-8")
+    partial = directory / "index.html.partial"
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, directory / "index.html")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -669,6 +706,7 @@ def _write_index(directory: Path, reports: Sequence[ReportFiles], as_of: pd.Time
         "monitor_stoplight_historie": dg.AssetIn("monitor_stoplight_historie"),
         **KPI_INS,
     },
+    partitions_def=GEMEENTE_PARTITIES,
     group_name="monitor",
     kinds={"html", "python"},
     owners=OWNERS,
@@ -686,11 +724,11 @@ def monitor_rapport(
     monitor_stoplight_historie: pd.DataFrame,
     **kpi_tables: pd.DataFrame,
 ) -> dg.MaterializeResult:
-    sets = monitor.agreements()
+    sets = monitor.agreements(gemeenten_of(context))
     validation = latest_check_states(context, list(kpi_tables))
     reports = write_reports(
         monitor_stoplight, sets, kpi_tables, monitor.report_dir,
-        history=monitor_stoplight_historie, validation=validation,
+        history=monitor_stoplight_historie, validation=validation, run_id=context.run.run_id,
     )
     files = [str(path) for r in reports for path in (r.html, r.csv, r.xlsx)]
     return dg.MaterializeResult(

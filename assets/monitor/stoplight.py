@@ -46,6 +46,7 @@ import pandas as pd
 
 from assets.common import ALLE, OWNERS, Column, column_schema
 from assets.kpi import KPI_TABLES
+from assets.partitions import GEMEENTE_PARTITIES, gemeenten_of
 from assets.resources import WarehouseResource
 from sources.agreements import Agreement, AgreementSet, KpiBinding, load_agreements
 from warehouse import TableSpec
@@ -91,7 +92,9 @@ class MonitorTable:
         return f"{self.schema}.{self.name}"
 
     def table_spec(self) -> TableSpec:
-        return TableSpec(self.name, [(c.name, c.type) for c in self.columns], schema=self.schema)
+        return TableSpec(
+            self.name, [(c.name, c.type) for c in self.columns], schema=self.schema, slice_columns=("gemeente_code",)
+        )
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The contract's columns in order, each in the pandas dtype of its logical type."""
@@ -146,7 +149,6 @@ STOPLIGHT_COLUMNS = [
     Column("bewijs", "text", "Handmatig oordeel: waarop het rust (document, overleg)"),
     Column("zekerheid", "text", "Handmatig oordeel: hoog, middel of laag"),
     Column("as_of", "date", "Peildatum van de monitor: de stand per deze datum (data van later tellen niet mee)"),
-    Column("run_id", "text", "Dagster run die de rij maakte"),
 ]
 
 STOPLIGHT = MonitorTable(
@@ -163,9 +165,9 @@ STOPLIGHT = MonitorTable(
 HISTORIE = MonitorTable(
     name="monitor_stoplight_historie",
     description=(
-        "Alle stoplichtrijen van eerdere runs (sleutel run_id, met as_of), zodat een dashboard laat zien "
-        "hoe de kleur van een afspraak veranderde tussen rapportagemomenten. Een herhaalde run vervangt "
-        "zijn eigen rijen."
+        "Alle stoplichtrijen van eerdere rapportagemomenten (sleutel gemeente_code + as_of), zodat een dashboard "
+        "laat zien hoe de kleur van een afspraak veranderde. Een herhaalde run voor dezelfde peildatum vervangt "
+        "de rijen van die peildatum. Welke run publiceerde staat in kpi.publicatie."
     ),
     columns=STOPLIGHT_COLUMNS,
 )
@@ -750,7 +752,7 @@ def trend(
 
 
 def stoplight_rows(
-    sets: Sequence[AgreementSet], tables: Mapping[str, pd.DataFrame], as_of: date | pd.Timestamp, *, run_id: str = ""
+    sets: Sequence[AgreementSet], tables: Mapping[str, pd.DataFrame], as_of: date | pd.Timestamp
 ) -> pd.DataFrame:
     """One row per agreement, in the order of the files. Pure function."""
     records = []
@@ -797,20 +799,24 @@ def stoplight_rows(
                 "bewijs": judgement.evidence if judgement else None,
                 "zekerheid": judgement.confidence if judgement else None,
                 "as_of": pd.Timestamp(as_of),
-                "run_id": run_id,
             })
     frame = pd.DataFrame(records, columns=STOPLIGHT.column_names)
     return STOPLIGHT.conform(frame)
 
 
 def append_history(previous: pd.DataFrame | None, rows: pd.DataFrame) -> pd.DataFrame:
-    """The history with this run's rows added; rows of the same run_id (a retry) are replaced. Pure."""
+    """The history with this reporting moment's rows added; earlier rows of the same gemeente and
+    as_of (a re-run) are replaced, so the same inputs give the same history. Pure."""
     new = HISTORIE.conform(rows)
     if previous is None or previous.empty:
         return new
-    kept = previous[~previous["run_id"].astype("str").isin(set(new["run_id"].astype("str")))]
+    # Rows stored under an older column layout keep the columns they share with today's.
+    previous = previous.reindex(columns=HISTORIE.column_names)
+    moment = previous["gemeente_code"].astype("str") + "|" + pd.to_datetime(previous["as_of"]).astype("str")
+    replaced = set(new["gemeente_code"].astype("str") + "|" + pd.to_datetime(new["as_of"]).astype("str"))
+    kept = previous[~moment.isin(replaced)]
     combined = pd.concat([HISTORIE.conform(kept), new], ignore_index=True)
-    return combined.sort_values(["as_of"], kind="stable").reset_index(drop=True)
+    return combined.sort_values(["gemeente_code", "as_of"], kind="stable").reset_index(drop=True)
 
 
 def status_verloop(history: pd.DataFrame) -> pd.DataFrame:
@@ -854,8 +860,13 @@ class MonitorSettings(dg.ConfigurableResource):
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else date.today()
 
-    def agreements(self) -> list[AgreementSet]:
-        return load_monitor_agreements(self.agreements_dir)
+    def agreements(self, gemeenten: Sequence[str] | None = None) -> list[AgreementSet]:
+        """The agreement sets, or only those of these gemeenten (a gemeente partition's run)."""
+        sets = load_monitor_agreements(self.agreements_dir)
+        if gemeenten is None:
+            return sets
+        wanted = set(gemeenten)
+        return [s for s in sets if s.gemeente.code in wanted]
 
 
 KPI_INS = {table.name: dg.AssetIn(table.name) for table in KPI_TABLES}
@@ -873,6 +884,7 @@ def monitor_metadata(frame: pd.DataFrame, table: MonitorTable, **extra: Any) -> 
 
 @dg.asset(
     ins=KPI_INS,
+    partitions_def=GEMEENTE_PARTITIES,
     group_name="monitor",
     kinds={"pandas", "python"},
     owners=OWNERS,
@@ -880,12 +892,12 @@ def monitor_metadata(frame: pd.DataFrame, table: MonitorTable, **extra: Any) -> 
     metadata={"design": "DESIGN.md §6", "warehouse_table": STOPLIGHT.qualified_name},
 )
 def monitor_stoplight(context: dg.AssetExecutionContext, monitor: MonitorSettings, **kpi_tables: pd.DataFrame) -> dg.Output:
-    sets = monitor.agreements()
-    if not sets:
+    if not monitor.agreements():
         raise ValueError(f"geen afsprakenbestanden (*.yaml) in {monitor.agreements_dir}")
+    sets = monitor.agreements(gemeenten_of(context))  # none for a gemeente without agreements: no rows
     as_of = monitor.as_of_date()
-    frame = stoplight_rows(sets, kpi_tables, as_of, run_id=context.run.run_id)
-    counts = frame.groupby(["gemeente_naam", "status"]).size().unstack(fill_value=0)
+    frame = stoplight_rows(sets, kpi_tables, as_of)
+    counts = frame.groupby(["gemeente_naam", "status"]).size().unstack(fill_value=0) if len(frame) else pd.DataFrame()
     problems = frame[frame["toelichting"].str.contains("configuratie:", regex=False)]
     for row in problems.itertuples():
         context.log.warning(f"{row.gemeente_naam} {row.agreement_id}: {row.toelichting}")
@@ -896,7 +908,7 @@ def monitor_stoplight(context: dg.AssetExecutionContext, monitor: MonitorSetting
             STOPLIGHT,
             as_of=as_of.isoformat(),
             afsprakenbestanden=dg.MetadataValue.json(sorted(f"{s.file_stem}.yaml" for s in sets)),
-            statussen=dg.MetadataValue.md(counts.reset_index().to_markdown(index=False)),
+            statussen=dg.MetadataValue.md(counts.reset_index().to_markdown(index=False) if len(counts) else "geen afspraken"),
             configuratieproblemen=len(problems),
         ),
     )
@@ -904,16 +916,24 @@ def monitor_stoplight(context: dg.AssetExecutionContext, monitor: MonitorSetting
 
 @dg.asset(
     ins={"monitor_stoplight": dg.AssetIn("monitor_stoplight")},
+    partitions_def=GEMEENTE_PARTITIES,
     group_name="monitor",
     kinds={"pandas", "python"},
     owners=OWNERS,
     description=HISTORIE.description,
     metadata={"design": "DESIGN.md §6", "warehouse_table": HISTORIE.qualified_name},
 )
-def monitor_stoplight_historie(warehouse: WarehouseResource, monitor_stoplight: pd.DataFrame) -> dg.Output:
+def monitor_stoplight_historie(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, monitor_stoplight: pd.DataFrame
+) -> dg.Output:
+    gemeenten = gemeenten_of(context)
     client = warehouse.client()
     try:
-        previous = client.read(HISTORIE.schema, HISTORIE.name) if client.table_exists(HISTORIE.schema, HISTORIE.name) else None
+        previous = (
+            client.read(HISTORIE.schema, HISTORIE.name, where={"gemeente_code": gemeenten})
+            if client.table_exists(HISTORIE.schema, HISTORIE.name)
+            else None
+        )
     finally:
         client.dispose()
     history = append_history(previous, monitor_stoplight)
@@ -922,7 +942,7 @@ def monitor_stoplight_historie(warehouse: WarehouseResource, monitor_stoplight: 
         metadata=monitor_metadata(
             history,
             HISTORIE,
-            rapportagemomenten=int(history[["run_id"]].drop_duplicates().shape[0]),
+            rapportagemomenten=int(history[["gemeente_code", "as_of"]].drop_duplicates().shape[0]),
             vorige_rijen=0 if previous is None else len(previous),
         ),
     )
