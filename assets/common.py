@@ -21,6 +21,7 @@ from assets.partitions import GEMEENTE_PARTITIES, alleen
 from warehouse import TableSpec
 
 ALLE = "alle"
+PUBLISHED_DECIMALS = 9
 OWNERS = ["team:woningmarkt"]
 
 
@@ -145,29 +146,57 @@ def add_alle_corporaties(frame: pd.DataFrame, group_columns: Sequence[str]) -> p
     return pd.concat([frame, totals[frame.columns]], ignore_index=True)
 
 
-def snapshot_of(*frames: pd.DataFrame) -> str:
-    names: set[str] = set()
-    for frame in frames:
-        if "_source_snapshot" in frame.columns:
-            names.update(frame["_source_snapshot"].dropna().unique().tolist())
-    return ";".join(sorted(names))
+def snapshot_by_gemeente(gemeenten: Sequence[str], *inputs: tuple[pd.DataFrame, str | None]) -> dict[str, str]:
+    """Per gemeente, the source files its rows rest on: of each input the files of that gemeente's rows
+    (by the given column), or all its files when it is not selected by gemeente. So a gemeente's rows
+    carry the same snapshot whether it ran alone or in a range with others."""
+    out: dict[str, str] = {}
+    shared: set[str] = set()
+    per_gemeente: list[tuple[pd.DataFrame, str]] = []
+    for frame, column in inputs:
+        if "_source_snapshot" not in frame.columns:
+            continue
+        if column is None:
+            shared.update(frame["_source_snapshot"].dropna().astype("str").unique().tolist())
+        else:
+            per_gemeente.append((frame, column))
+    grouped = [
+        frame.dropna(subset=["_source_snapshot"]).groupby(frame[column].astype("str"))["_source_snapshot"].unique()
+        for frame, column in per_gemeente
+    ]
+    for gemeente in gemeenten:
+        names = set(shared)
+        for files in grouped:
+            if gemeente in files.index:
+                names.update(str(f) for f in files[gemeente])
+        out[gemeente] = ";".join(sorted(names))
+    return out
 
 
 def finish(
     table: KpiTable,
     frame: pd.DataFrame,
     *,
-    snapshot: str,
+    snapshot: str | Mapping[str, str],
     suppression_threshold: int,
     gemeenten: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The published form: common columns, small cells suppressed, only the rows of `gemeenten` (the
-    run's partitions; None = all), columns and order per the contract."""
+    run's partitions; None = all), columns and order per the contract. `snapshot`: one for all rows,
+    or per gemeente (snapshot_by_gemeente)."""
     frame = frame.copy() if gemeenten is None else alleen(frame, gemeenten)
-    frame["source_snapshot"] = snapshot
+    if isinstance(snapshot, str):
+        frame["source_snapshot"] = snapshot
+    else:
+        frame["source_snapshot"] = frame["gemeente_code"].astype("str").map(dict(snapshot)).fillna("").astype("str")
     if "partial_period" not in frame.columns:
         frame["partial_period"] = False
     frame = suppress_small_cells(frame, suppression_threshold)
+    # Floating-point sums differ in the last bits with the order of summation (one gemeente alone or
+    # in a range with others); published figures carry at most PUBLISHED_DECIMALS decimals, so the
+    # same inputs give the same table.
+    for column in ("numerator", "denominator", "value"):
+        frame[column] = frame[column].astype("float64").round(PUBLISHED_DECIMALS)
     return table.conform(frame)
 
 

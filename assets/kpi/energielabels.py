@@ -26,7 +26,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     recompute_value,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -178,7 +178,7 @@ def kpi_energielabels(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_bezit, stg_energielabels),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_bezit, "gemeente_code"), (stg_energielabels, None)),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     lineage = column_lineage(

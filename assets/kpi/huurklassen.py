@@ -36,7 +36,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     recompute_value,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.kpi.toewijzingen import missing_limits, period_rows, reference_check_result
@@ -189,7 +189,7 @@ def kpi_huurklassen(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_bezit, stg_toewijzingen),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_bezit, "gemeente_code"), (stg_toewijzingen, "gemeente_code")),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     _, missing = supply_years(stg_toewijzingen, huurgrenzen)

@@ -45,7 +45,7 @@ from assets.common import (
     column_lineage,
     finish,
     kpi_asset_args,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -278,7 +278,7 @@ def kpi_leefbaarheid(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_leefbaarometer),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_leefbaarometer, "gemeente_code")),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     lb = "stg_leefbaarometer"

@@ -50,7 +50,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     recompute_value,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -313,7 +313,7 @@ def kpi_nieuwbouwprogramma(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(raw_planlijst),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (raw_planlijst, "gemeente_code")),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     p = "raw_planlijst"

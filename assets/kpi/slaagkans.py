@@ -66,7 +66,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     ratio,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -351,7 +351,7 @@ def kpi_slaagkans(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_woningzoekenden, stg_toewijzingen),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_woningzoekenden, "woongemeente_code"), (stg_toewijzingen, None)),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     wz = "stg_woningzoekenden"

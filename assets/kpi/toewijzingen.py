@@ -50,7 +50,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     recompute_value,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -338,7 +338,7 @@ def kpi_toewijzingen(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_toewijzingen),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_toewijzingen, "gemeente_code")),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     missing = missing_income_limits(stg_toewijzingen["toewijzingsdatum"].dt.year.dropna(), inkomensgrenzen)

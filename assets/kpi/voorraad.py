@@ -21,7 +21,7 @@ from assets.common import (
     column_lineage,
     finish,
     kpi_asset_args,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -136,7 +136,7 @@ def kpi_voorraadontwikkeling(
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_bezit),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_bezit, "gemeente_code")),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     lineage = column_lineage(

@@ -19,7 +19,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     recompute_value,
-    snapshot_of,
+    snapshot_by_gemeente,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -99,7 +99,7 @@ def kpi_zon(context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_be
         TABLE,
         frame,
         gemeenten=gemeenten_of(context),
-        snapshot=snapshot_of(stg_bezit),
+        snapshot=snapshot_by_gemeente(gemeenten_of(context), (stg_bezit, "gemeente_code")),
         suppression_threshold=kpi_settings.suppressie_drempel,
     )
     stock_cols = [("stg_bezit", c) for c in ("zonnepanelen_aantal", "zonnepanelen_wp", "zonnepanelen_kwp")]
