@@ -36,8 +36,10 @@ def main() -> int:
     (PROJECT_DIR / "out").mkdir(exist_ok=True)
 
     import dagster as dg
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from assets.ep_online_mutaties import EP_ONLINE_MUTATIEBESTANDEN
+    from assets.partitions import GEMEENTE_PARTITIES
     from assets.publish import PUBLISHED
     from assets.resources import LandingFolder
     from pipelines import config
@@ -63,6 +65,17 @@ def main() -> int:
                 mutations.execute_in_process(instance=instance, partition_key=key, run_config=quiet)
             print(f"EP-online mutatiebestanden verwerkt: {', '.join(keys)}")
         result = nightly.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+        if result.success:
+            # In production kpi_per_gemeente_sensor starts one run per gemeente after the load; here
+            # all gemeenten go in one run over the whole partition range (same rows, much faster).
+            keys = GEMEENTE_PARTITIES.get_partition_keys()
+            result = defs.resolve_job_def("kpi_per_gemeente").execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config=quiet,
+                tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+            )
+            print(f"KPI's, monitor en publicatie voor {len(keys)} gemeenten (run {result.run_id})")
     seconds = time.monotonic() - started
     url = os.environ.get("PRESTATIEMONITOR_WAREHOUSE_URL", f"duckdb:///{DEFAULT_WAREHOUSE}")
     if not result.success:
