@@ -20,6 +20,7 @@ from pipelines.executors import executor_from_env
 from pipelines.fanout import build_kpi_fanout_sensor
 from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
 from pipelines.io import ParquetIOManager
+from pipelines.nightly import build_nightly_schedule
 from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -59,14 +60,7 @@ kpi_job = dg.define_asset_job(
     executor_def=executor_from_env(),
 )
 
-nightly_schedule = dg.ScheduleDefinition(
-    name="nightly_0200",
-    job=nightly_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Europe/Amsterdam",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Elke nacht om 02:00 (Europe/Amsterdam) alle bronnen laden; daarna per gemeente de KPI's.",
-)
+nightly_schedule = build_nightly_schedule(nightly_job)
 
 
 def resources() -> dict[str, object]:

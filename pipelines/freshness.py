@@ -24,7 +24,9 @@ from typing import Any
 import dagster as dg
 from dagster._core.definitions.freshness import FreshnessState
 
+from assets.resources import DataQuality, LandingFolder
 from pipelines.alerts import AlertChannels, FreshnessAlert, deliver
+from pipelines.nightly import nothing_new
 
 FAIL_AFTER = timedelta(hours=26)
 WARN_AFTER = timedelta(hours=25)
@@ -73,7 +75,9 @@ def build_freshness_alert_sensor(
         default_status=default_status,
         description="Meldt (webhook/e-mail) KPI-assets die hun versheidsbeleid (26 uur) niet halen.",
     )
-    def freshness_alert(context: dg.SensorEvaluationContext, alerts: AlertChannels) -> dg.SkipReason | None:
+    def freshness_alert(
+        context: dg.SensorEvaluationContext, alerts: AlertChannels, landing: LandingFolder, data_quality: DataQuality
+    ) -> dg.SkipReason | None:
         graph = context.repository_def.asset_graph if context.repository_def else None
         if graph is None:
             return dg.SkipReason("geen asset-graaf")
@@ -90,6 +94,13 @@ def build_freshness_alert_sensor(
             if alerted.get(name_) != since:
                 stale.append((name_, record.updated_at.isoformat(timespec="minutes")))
                 alerted[name_] = since
+        if stale and nothing_new(context.instance, landing, data_quality):
+            # Not rematerialised because nothing changed since the last complete load: the published
+            # numbers are current. Not marked as alerted: if new data then stays unprocessed, it is.
+            for name_, _ in stale:
+                alerted.pop(name_, None)
+            context.update_cursor(json.dumps(alerted, sort_keys=True))
+            return dg.SkipReason("niets nieuw sinds de laatste volledige lading: de KPI's zijn actueel")
         if not stale:
             context.update_cursor(json.dumps(alerted, sort_keys=True))
             return dg.SkipReason("alle assets met versheidsbeleid zijn vers (of al gemeld)")

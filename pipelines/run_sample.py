@@ -68,14 +68,14 @@ def main() -> int:
         if result.success:
             # In production kpi_per_gemeente_sensor starts one run per gemeente after the load; here
             # all gemeenten go in one run over the whole partition range (same rows, much faster).
-            keys = GEMEENTE_PARTITIES.get_partition_keys()
+            gemeenten = GEMEENTE_PARTITIES.get_partition_keys()
             result = defs.resolve_job_def("kpi_per_gemeente").execute_in_process(
                 instance=instance,
                 raise_on_error=False,
                 run_config=quiet,
-                tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+                tags={ASSET_PARTITION_RANGE_START_TAG: gemeenten[0], ASSET_PARTITION_RANGE_END_TAG: gemeenten[-1]},
             )
-            print(f"KPI's, monitor en publicatie voor {len(keys)} gemeenten (run {result.run_id})")
+            print(f"KPI's, monitor en publicatie voor {len(gemeenten)} gemeenten (run {result.run_id})")
     seconds = time.monotonic() - started
     url = os.environ.get("PRESTATIEMONITOR_WAREHOUSE_URL", f"duckdb:///{DEFAULT_WAREHOUSE}")
     if not result.success:

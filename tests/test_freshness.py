@@ -14,7 +14,9 @@ from dagster._core.loader import LoadingContextForTest
 from dagster._core.test_utils import freeze_time
 from dagster._daemon.freshness import FreshnessDaemon
 
+from assets.resources import DataQuality, LandingFolder
 from pipelines.alerts import AlertChannels
+from pipelines.config import SAMPLE_LANDING
 from pipelines.definitions import all_assets, all_checks, resources
 from pipelines.freshness import build_freshness_alert_sensor, kpi_freshness_policy, with_kpi_freshness
 from tests.test_alerts import webhook  # noqa: F401  (fixture: local http.server recording POSTs)
@@ -58,6 +60,10 @@ def test_kpi_is_fresh_then_warn_at_25_hours_then_fail_at_26(defs):
     assert evaluate(instance, node, T0 + timedelta(hours=26, minutes=1)) == FreshnessState.FAIL
 
 
+# No nightly load recorded in the instance: "nothing new" cannot hold, staleness is alerted.
+NO_LOAD_YET = {"landing": LandingFolder(path=str(SAMPLE_LANDING)), "data_quality": DataQuality()}
+
+
 def test_stale_kpi_is_alerted_once_per_episode(defs, webhook):  # noqa: F811
     url, recorder = webhook
     instance = dg.DagsterInstance.ephemeral()
@@ -69,7 +75,7 @@ def test_stale_kpi_is_alerted_once_per_episode(defs, webhook):  # noqa: F811
 
     def tick(cursor):
         context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repository,
-                                          resources={"alerts": channels})
+                                          resources={"alerts": channels, **NO_LOAD_YET})
         return sensor.evaluate_tick(context).cursor
 
     with freeze_time(T0):
