@@ -45,7 +45,6 @@ nightly_job = dg.define_asset_job(
     ),
     # The tag is what deploy/dagster.yaml's run queue limits to one at a time: nightly runs never overlap.
     tags={"dagster/max_retries": "1", "prestatiemonitor/nightly": "true"},
-    executor_def=executor_from_env(),
 )
 
 kpi_job = dg.define_asset_job(
@@ -57,7 +56,6 @@ kpi_job = dg.define_asset_job(
     ),
     # deploy/dagster.yaml limits how many gemeenten run at once (this tag) and the publication pool.
     tags={"dagster/max_retries": "1", "prestatiemonitor/per-gemeente": "true"},
-    executor_def=executor_from_env(),
 )
 
 nightly_schedule = build_nightly_schedule(nightly_job)
@@ -92,4 +90,6 @@ defs = dg.Definitions(
         build_freshness_alert_sensor(),
     ],
     resources=resources(),
+    # Every job, also ep_online_mutaties and the UI's ad-hoc materialisations (pipelines/executors.py).
+    executor=executor_from_env(),
 )

@@ -89,4 +89,4 @@ class Workspace:
 
 
 def failed_steps(result: dg.ExecuteInProcessResult) -> list[str]:
-    return [e.step_key for e in result.all_events if e.is_step_failure]
+    return [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]

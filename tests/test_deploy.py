@@ -6,6 +6,7 @@ the units' own command lines and answer over GraphQL."""
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ DEPLOY = PROJECT / "deploy"
 VENV_BIN = Path(sys.executable).parent
 INSTALL_DIR = "/opt/prestatiemonitor"
 NIGHTLY_TAG = "prestatiemonitor/nightly"
+PER_GEMEENTE_TAG = "prestatiemonitor/per-gemeente"
 PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
 
 
@@ -72,7 +74,8 @@ def pg_instance_env(postgres_url, monkeypatch):
 def test_every_yaml_file_in_deploy_parses():
     files = sorted(DEPLOY.rglob("*.yaml"))
     assert {f.relative_to(DEPLOY).as_posix() for f in files} >= {
-        "dagster.yaml", "workspace.yaml", "docker-compose.yaml", "docker/workspace.yaml", "helm/values.yaml"}
+        "dagster.yaml", "workspace.yaml", "docker-compose.yaml", "docker/workspace.yaml", "helm/values.yaml",
+        "k8s/dagster.yaml", "celery/worker.yaml", "docker-compose.celery.yaml"}
     for path in files:
         assert isinstance(load_yaml(path), dict), path
 
@@ -87,7 +90,9 @@ def test_instance_config_validates_with_queue_limits_monitoring_and_retries(tmp_
     # SQLAlchemy 2.1 would pick psycopg 3 for postgresql://, which dagster-postgres' NOTIFY cannot use
     assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    assert config["concurrency"]["runs"]["tag_concurrency_limits"] == [{"key": NIGHTLY_TAG, "limit": 1}]
+    assert config["concurrency"]["runs"]["tag_concurrency_limits"] == [{"key": NIGHTLY_TAG, "limit": 1},
+                                                                       {"key": PER_GEMEENTE_TAG, "limit": 3}]
+    assert config["concurrency"]["pools"] == {"default_limit": 1}  # the publication's `warehouse` pool
     assert config["run_monitoring"]["enabled"] is True
     assert config["run_retries"] == {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}
     raw = (DEPLOY / "dagster.yaml").read_text(encoding="utf-8")
@@ -104,6 +109,19 @@ def test_two_nightly_runs_never_run_at_once_other_runs_do():
         dg.DagsterRun(job_name="nightly", run_id="d", tags={NIGHTLY_TAG: "true"}))
 
 
+def test_at_most_three_gemeenten_run_at_once():
+    limits = load_yaml(DEPLOY / "dagster.yaml")["concurrency"]["runs"]["tag_concurrency_limits"]
+
+    def gemeente(i: int) -> dg.DagsterRun:
+        return dg.DagsterRun(job_name="kpi_per_gemeente", run_id=f"g{i}", tags={PER_GEMEENTE_TAG: "true"})
+
+    assert not TagConcurrencyLimitsCounter(limits, [gemeente(1), gemeente(2)]).is_blocked(gemeente(3))
+    assert TagConcurrencyLimitsCounter(limits, [gemeente(1), gemeente(2), gemeente(3)]).is_blocked(gemeente(4))
+    # a nightly run is not held up by three gemeenten
+    assert not TagConcurrencyLimitsCounter(limits, [gemeente(1), gemeente(2), gemeente(3)]).is_blocked(
+        dg.DagsterRun(job_name="nightly", run_id="n", tags={NIGHTLY_TAG: "true"}))
+
+
 @pytest.mark.postgres
 def test_instance_from_deploy_config_stores_runs_in_postgresql(tmp_path, pg_instance_env, monkeypatch):
     home = dagster_home(tmp_path)
@@ -113,9 +131,11 @@ def test_instance_from_deploy_config_stores_runs_in_postgresql(tmp_path, pg_inst
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        queue = instance.get_concurrency_config().run_queue_config
+        concurrency = instance.get_concurrency_config()
+        queue = concurrency.run_queue_config
         assert queue is not None and queue.max_concurrent_runs == 4
-        assert queue.tag_concurrency_limits == [{"key": NIGHTLY_TAG, "limit": 1}]
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert queue.tag_concurrency_limits == [{"key": NIGHTLY_TAG, "limit": 1}, {"key": PER_GEMEENTE_TAG, "limit": 3}]
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 21600
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
         result = dg.materialize([_tiny], instance=instance, tags={NIGHTLY_TAG: "true"})
@@ -139,7 +159,7 @@ def _tiny() -> int:
 def test_systemd_units_reference_existing_commands_and_options():
     parsed = units()
     assert set(parsed) == {"prestatiemonitor-codeserver", "prestatiemonitor-webserver", "prestatiemonitor-daemon",
-                           "prestatiemonitor-migrate"}
+                           "prestatiemonitor-migrate", "prestatiemonitor-celery-worker"}
     daemons = [name for name, unit in parsed.items() if "dagster-daemon" in unit["Service"]["ExecStart"]]
     assert daemons == ["prestatiemonitor-daemon"], "exactly one daemon"
     assert not list((DEPLOY / "systemd").glob("*@.service")), "no template units: one instance each"
@@ -152,17 +172,24 @@ def test_systemd_units_reference_existing_commands_and_options():
         assert argv[0].startswith(f"{INSTALL_DIR}/.venv/bin/"), name
         local = VENV_BIN / Path(argv[0]).name
         assert local.exists(), f"{name}: {local} not installed"
+        # dagster-celery passes what follows `--` on to `celery worker`
+        own, passed_on = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
         if Path(argv[0]).name == "python":
             assert argv[1:3] == ["-m", "warehouse.migrate"]
             help_args = [str(local), "-m", "warehouse.migrate", "--help"]
         else:
-            subcommand = [a for a in argv[1:] if not a.startswith("-")][:2 if "api" in argv else 1]
+            subcommand = [a for a in own[1:] if not a.startswith("-")][:2 if {"api", "worker"} & set(own) else 1]
             subcommand = subcommand if Path(argv[0]).name != "dagster-webserver" else []
             help_args = [str(local), *subcommand, "--help"]
-        helped = subprocess.run(help_args, capture_output=True, text=True, timeout=120, cwd=PROJECT)
-        assert helped.returncode == 0, helped.stderr
-        for option in (a.split("=")[0] for a in argv[1:] if a.startswith("--")):
-            assert option in helped.stdout, f"{name}: {option} not accepted by {help_args}"
+        checks = [(help_args, own[1:])]
+        if passed_on:
+            assert Path(argv[0]).name == "dagster-celery", name
+            checks.append(([str(VENV_BIN / "celery"), "worker", "--help"], passed_on))
+        for command, args in checks:
+            helped = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=PROJECT)
+            assert helped.returncode == 0, helped.stderr
+            for option in (a.split("=")[0] for a in args if a.startswith("--")):
+                assert option in helped.stdout, f"{name}: {option} not accepted by {command}"
         for path in (a for a in argv if a.startswith(f"{INSTALL_DIR}/") and a != argv[0]):
             assert (PROJECT / Path(path).relative_to(INSTALL_DIR)).exists(), f"{name}: {path} not in the project"
     codeserver = exec_start(parsed["prestatiemonitor-codeserver"])
@@ -179,7 +206,7 @@ def test_env_example_covers_every_variable_and_holds_no_secret():
     needed |= set(re.findall(r"\"(PRESTATIEMONITOR_[A-Z_]+|EP_ONLINE_API_KEY)\"", code)) - {"PRESTATIEMONITOR_TEST_POSTGRES_URL"}
     assert needed <= set(assignments), needed - set(assignments)
     for name, value in assignments.items():
-        if re.search("PASSWORD|WEBHOOK|API_KEY|WAREHOUSE_URL", name):
+        if re.search("PASSWORD|WEBHOOK|API_KEY|WAREHOUSE_URL|MIGRATE_URL|CELERY_BROKER|CELERY_BACKEND|SLEUTEL", name):
             assert value == "", f"{name} must stay empty in the example"
 
 
@@ -205,14 +232,46 @@ def test_compose_and_helm_run_the_same_code_location_and_one_daemon():
     assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "pipelines.definitions"]
     assert deployment["image"]["tag"] not in ("", "latest")
     daemon = helm["dagsterDaemon"]
-    queue = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+    queue = helm["concurrency"]["runs"]
     instance = load_yaml(DEPLOY / "dagster.yaml")
+    assert daemon["runCoordinator"]["type"] == "QueuedRunCoordinator"
     assert queue["tagConcurrencyLimits"] == instance["concurrency"]["runs"]["tag_concurrency_limits"]
     assert queue["maxConcurrentRuns"] == instance["concurrency"]["runs"]["max_concurrent_runs"]
+    assert helm["concurrency"]["pools"]["defaultLimit"] == instance["concurrency"]["pools"]["default_limit"]
     assert daemon["runMonitoring"]["enabled"] and daemon["runRetries"]["maxRetries"] == instance["run_retries"]["max_retries"]
     assert helm["postgresql"]["enabled"] is False and helm["generatePostgresqlPasswordSecret"] is False
     assert helm["postgresql"]["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
     assert "postgresqlPassword" not in helm["postgresql"]
+
+
+def test_celery_workers_and_their_compose_override_match_the_executor(monkeypatch):
+    from dagster_celery.cli import get_validated_config
+
+    from pipelines.executors import EXECUTORS
+
+    monkeypatch.setenv("PRESTATIEMONITOR_CELERY_BROKER", "redis://:pw@redis:6379/0")
+    monkeypatch.setenv("PRESTATIEMONITOR_CELERY_BACKEND", "redis://:pw@redis:6379/1")
+    worker_config = DEPLOY / "celery" / "worker.yaml"
+    config = get_validated_config(str(worker_config))  # what `dagster-celery worker start -y` does
+    assert (config["broker"], config["backend"]) == ("redis://:pw@redis:6379/0", "redis://:pw@redis:6379/1")
+    assert "pw" not in worker_config.read_text(encoding="utf-8")
+
+    services = load_yaml(DEPLOY / "docker-compose.celery.yaml")["services"]
+    assert set(services) == {"redis", "codeserver", "celery-worker"}  # adds no daemon, no webserver
+    worker = services["celery-worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    command = worker["command"]
+    assert command[:3] == ["dagster-celery", "worker", "start"] and command[command.index("--app") + 1] == "dagster_celery.app"
+    config_path = command[command.index("--config-yaml") + 1]
+    assert (PROJECT / Path(config_path).relative_to(INSTALL_DIR)) == worker_config
+    # the code server (whose run processes submit the steps) and the workers use the same broker
+    assert worker["environment"] == services["codeserver"]["environment"]
+    env = worker["environment"]
+    assert env["PRESTATIEMONITOR_EXECUTOR"] == "celery" and "celery" in EXECUTORS
+    assert env["PRESTATIEMONITOR_CELERY_BROKER"].startswith("redis://redis:")
+    base = load_yaml(DEPLOY / "docker-compose.yaml")["x-prestatiemonitor"]
+    assert set(worker["volumes"]) == set(base["volumes"]) - {v for v in base["volumes"] if v.endswith(":ro")}
+    assert {k: env[k] for k in base["environment"]} == base["environment"]
 
 
 def free_port() -> int:
@@ -234,15 +293,19 @@ def local_argv(unit: configparser.ConfigParser, replace: dict[str, str]) -> list
     return argv
 
 
-def graphql(port: int, query: str) -> dict:
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    body = {"query": query, **({"variables": variables} if variables else {})}
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["data"]
+        answer = json.loads(response.read())
+    if answer.get("errors"):
+        raise AssertionError(f"GraphQL errors: {answer['errors']}")
+    return answer["data"]
 
 
-def wait_for(condition, what: str, timeout: float = 120.0):
+def wait_for(condition, what: str, timeout: float = 120.0, details=lambda: ""):
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
@@ -253,12 +316,76 @@ def wait_for(condition, what: str, timeout: float = 120.0):
         except Exception as exc:  # not up yet
             last = exc
         time.sleep(1)
-    pytest.fail(f"{what} not reached within {timeout:.0f} s (last: {last!r})")
+    pytest.fail(f"{what} not reached within {timeout:.0f} s (last: {last!r})\n{details()}")
+
+
+LAUNCH_RUN = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId status } }
+    ... on PythonError { message stack }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on InvalidSubsetError { message }
+    ... on InvalidStepError { invalidStepKey }
+    ... on InvalidOutputError { stepKey invalidOutputName }
+} }"""
+
+RUN_STATUS = """query Status($runId: ID!) { runOrError(runId: $runId) {
+    __typename ... on Run { status jobName tags { key value } } ... on PythonError { message } } }"""
+
+RUN_EVENTS = """query Events($runId: ID!, $cursor: String) { logsForRun(runId: $runId, afterCursor: $cursor, limit: 1000) {
+    __typename
+    ... on EventConnection { cursor hasMore events {
+        __typename
+        ... on AssetCheckEvaluationEvent { evaluation { checkName success assetKey { path } } }
+        ... on ExecutionStepFailureEvent { stepKey error { message } }
+    } }
+    ... on PythonError { message }
+} }"""
+
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def run_config_for(resources: dict[str, object]) -> dict:
+    """Run config that gives the launched run these resources (a test Workspace's landing copy,
+    scratch warehouse, storage, steward files and fixed 'today'), overriding what the code server
+    read from its environment."""
+    return {"resources": {key: {"config": resource.model_dump(mode="json")}  # type: ignore[attr-defined]
+                          for key, resource in resources.items() if hasattr(resource, "model_dump")}}
+
+
+def all_run_events(port: int, run_id: str) -> list[dict]:
+    events: list[dict] = []
+    cursor = None
+    while True:
+        page = graphql(port, RUN_EVENTS, {"runId": run_id, "cursor": cursor})["logsForRun"]
+        assert page["__typename"] == "EventConnection", page
+        events += page["events"]
+        cursor = page["cursor"]
+        if not page["hasMore"]:
+            return events
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_codeserver_webserver_and_daemon_start_from_the_units_and_answer(tmp_path, pg_instance_env, postgres_url):
+def test_units_start_answer_over_graphql_and_run_the_nightly_job_with_every_check(tmp_path, pg_instance_env, postgres_url):
+    """The code server, webserver and the one daemon from the units' own command lines against the
+    PostgreSQL instance: the code location loads, the daemons are healthy, no run starts by itself;
+    then the nightly job, launched through GraphQL as the UI does, is dequeued by the daemon and
+    succeeds with every asset check of the job evaluated. The job and its checks come from the
+    Definitions, so this follows the job when its selection changes."""
+    from pipelines import definitions
+    from tests.pipeline_helpers import Workspace
+
+    job_name = definitions.nightly_job.name
+    job = definitions.defs.resolve_job_def(job_name)
+    expected_checks = {(key.asset_key.to_user_string(), key.name) for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert expected_checks, f"{job_name} has no asset checks"
+    run_workspace = Workspace(tmp_path / "run")
+    # steps in the run's own process: the multiprocess default starts a Python per step (some 10 s of
+    # imports each on 2 cores); what is tested here is the deployment around the run
+    run_config = {**run_config_for(run_workspace.resources()), "execution": {"config": {"in_process": {}}}}
+    assert dg.validate_run_config(job, run_config)  # a config error shows here, not as a failed launch
+
     parsed = units()
     grpc_port, web_port = free_port(), free_port()
     home = dagster_home(tmp_path)
@@ -270,28 +397,44 @@ def test_codeserver_webserver_and_daemon_start_from_the_units_and_answer(tmp_pat
     landing.mkdir()
     env = {**os.environ, **pg_instance_env, "DAGSTER_HOME": str(home), "GX_ANALYTICS_ENABLED": "false",
            "PRESTATIEMONITOR_WAREHOUSE_URL": postgres_url, "PRESTATIEMONITOR_STORAGE_DIR": str(tmp_path / "assets"),
-           "PRESTATIEMONITOR_LANDING_DIR": str(landing)}
-    logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("codeserver", "webserver", "daemon")}
+           "PRESTATIEMONITOR_LANDING_DIR": str(landing), "PRESTATIEMONITOR_EXECUTOR": "multiprocess"}
+    logs = {name: tmp_path / f"{name}.log" for name in ("codeserver", "webserver", "daemon")}
+    handles = {name: path.open("w") for name, path in logs.items()}
     processes: list[subprocess.Popen] = []
+    run_ids: list[str] = []
 
     def start(name: str, replace: dict[str, str]) -> None:
         argv = local_argv(parsed[f"prestatiemonitor-{name}"], replace)
-        processes.append(subprocess.Popen(argv, cwd=PROJECT, env=env, stdout=logs[name], stderr=subprocess.STDOUT))
+        processes.append(subprocess.Popen(argv, cwd=PROJECT, env=env, stdout=handles[name], stderr=subprocess.STDOUT))
+
+    def log_tails() -> str:
+        return "\n".join(f"--- {name}.log\n{path.read_text(errors='replace')[-3000:]}" for name, path in logs.items())
 
     try:
+        started = time.monotonic()
         start("codeserver", {"4266": str(grpc_port)})
         wait_for(lambda: subprocess.run([str(VENV_BIN / "dagster"), "api", "grpc-health-check", "--port", str(grpc_port)],
                                         capture_output=True, timeout=30).returncode == 0, "code server SERVING")
         ws_path = f"{INSTALL_DIR}/deploy/workspace.yaml"
         start("webserver", {"3000": str(web_port), ws_path: str(workspace)})
-        start("daemon", {ws_path: str(workspace)})
-        jobs = wait_for(lambda: graphql(web_port, """{ repositoriesOrError { ... on RepositoryConnection {
-            nodes { location { name } jobs { name } sensors { name } schedules { name } } } } }""")
+        repositories = wait_for(lambda: graphql(web_port, """{ repositoriesOrError { ... on RepositoryConnection {
+            nodes { name location { name } jobs { name } sensors { id name sensorType } schedules { name } } } } }""")
             ["repositoriesOrError"]["nodes"], "webserver GraphQL")
-        [repository] = jobs
+        [repository] = repositories
         assert repository["location"]["name"] == "prestatiemonitor"
-        assert "nightly" in {j["name"] for j in repository["jobs"]}
+        assert job_name in {j["name"] for j in repository["jobs"]}
         assert "nightly_0200" in {s["name"] for s in repository["schedules"]}
+        # Before the daemon starts: the run-status sensors (the per-gemeente fan-out after a nightly
+        # run, the failure alerts) must not react to the run launched below. To follow the fan-out,
+        # leave kpi_per_gemeente_sensor running and wait for the runs it starts.
+        for sensor in repository["sensors"]:
+            if sensor["sensorType"] != "RUN_STATUS":
+                continue
+            stopped = graphql(web_port, """mutation Stop($id: String!) { stopSensor(id: $id) { __typename
+                ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }""",
+                              {"id": sensor["id"]})["stopSensor"]
+            assert stopped.get("instigationState", {}).get("status") == "STOPPED", (sensor["name"], stopped)
+        start("daemon", {ws_path: str(workspace)})
         # run retries are handled by the event-log consumer; freshness by its own daemon
         expected = {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "MONITORING", "EVENT_LOG_CONSUMER", "FRESHNESS_DAEMON"}
 
@@ -304,8 +447,38 @@ def test_codeserver_webserver_and_daemon_start_from_the_units_and_answer(tmp_pat
 
         wait_for(daemons_healthy, f"healthy daemons {sorted(expected)} (seen {seen})", timeout=90)
         runs = graphql(web_port, "{ runsOrError { ... on Runs { results { runId } } } }")["runsOrError"]["results"]
-        assert runs == []  # nothing launched: the smoke test leaves no runs behind
+        assert runs == []  # the landing sensor found an empty landing folder: nothing launched by itself
+        up = time.monotonic() - started
+
+        launched = graphql(web_port, LAUNCH_RUN, {"params": {
+            "selector": {"repositoryLocationName": repository["location"]["name"], "repositoryName": repository["name"],
+                         "jobName": job_name},
+            "runConfigData": run_config,
+        }})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        run_ids.append(run_id)
+
+        def finished():
+            run = graphql(web_port, RUN_STATUS, {"runId": run_id})["runOrError"]
+            return run if run["status"] in FINISHED else None
+
+        run = wait_for(finished, f"run {run_id} of {job_name} finished", timeout=150, details=log_tails)
+        events = all_run_events(web_port, run_id)
+        failures = [(e["stepKey"], e["error"]["message"][:500]) for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
+        assert run["status"] == "SUCCESS", f"{failures}\n{log_tails()}"
+        assert run["jobName"] == job_name
+        assert {"key": NIGHTLY_TAG, "value": "true"} in run["tags"]  # the queue's limit applies to it
+        evaluated = {("/".join(e["evaluation"]["assetKey"]["path"]), e["evaluation"]["checkName"])
+                     for e in events if e["__typename"] == "AssetCheckEvaluationEvent"}
+        assert expected_checks - evaluated == set(), "asset checks of the job that were never evaluated"
+        assert evaluated <= expected_checks
+        print(f"up and healthy in {up:.0f} s; {job_name} over GraphQL in {time.monotonic() - started - up:.0f} s, "
+              f"{len(evaluated)} checks evaluated")
     finally:
+        for run_id in run_ids:  # never leave a run behind the test
+            with contextlib.suppress(Exception):  # a finished run answers with an error type: fine
+                graphql(web_port, "mutation T($id: String!) { terminateRun(runId: $id) { __typename } }", {"id": run_id})
         for process in reversed(processes):
             process.terminate()
         for process in processes:
@@ -313,5 +486,5 @@ def test_codeserver_webserver_and_daemon_start_from_the_units_and_answer(tmp_pat
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-        for handle in logs.values():
+        for handle in handles.values():
             handle.close()

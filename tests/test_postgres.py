@@ -6,6 +6,7 @@ published to PostgreSQL."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pandas as pd
 import psycopg
@@ -13,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import warehouse as warehouse_module
-from warehouse import DASHBOARD_READER, TableSpec, Warehouse, WarehouseError
+from warehouse import DASHBOARD_READER, LOADER_ROLE, TableSpec, Warehouse, WarehouseError
 from warehouse import migrate as migrations
 
 pytestmark = pytest.mark.postgres
@@ -114,7 +115,7 @@ def test_column_change_keeps_view_and_grant_for_the_reader(pg, reader):
 
 def test_baseline_migration_creates_role_schemas_and_grants(postgres_url, reader):
     migrations.upgrade(postgres_url)
-    assert migrations.current(postgres_url) == "0001_baseline"
+    assert migrations.current(postgres_url) == "0002_loader_role"
     client = Warehouse(postgres_url)
     try:
         with client.engine.connect() as connection:
@@ -181,5 +182,49 @@ def test_whole_graph_publishes_to_postgresql_and_a_red_run_leaves_it(tmp_path, p
         assert not red.success
         for name, frame in before.items():
             pd.testing.assert_frame_equal(client.read("dashboard", name), frame)
+    finally:
+        client.dispose()
+
+
+@pytest.fixture
+def loader(postgres_url):
+    """A login role that is only a member of prestatiemonitor_loader (after the migrations)."""
+    migrations.upgrade(postgres_url)
+    admin = Warehouse(postgres_url)
+    name = f"pmtest_laden_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    with admin.engine.begin() as connection:
+        connection.execute(sa.text(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}' IN ROLE \"{LOADER_ROLE}\""))
+    url = sa.engine.make_url(postgres_url).set(username=name, password=password)
+    yield url.render_as_string(hide_password=False)
+    with admin.engine.begin() as connection:
+        connection.execute(sa.text(f'GRANT "{name}" TO CURRENT_USER'))  # to take over what it created
+        connection.execute(sa.text(f'REASSIGN OWNED BY "{name}" TO CURRENT_USER'))
+        connection.execute(sa.text(f'DROP OWNED BY "{name}"'))
+        connection.execute(sa.text(f'DROP ROLE "{name}"'))
+    admin.dispose()
+
+
+def test_the_loader_role_publishes_and_records_quality_but_cannot_drop_a_schema(postgres_url, loader):
+    from assets.publish import SPECS
+    from warehouse.quality import record_quarantine
+
+    spec = SPECS["kpi_zon"]
+    row = {c: None for c, _ in spec.columns} | {"gemeente_code": "GM0392", "corporatie": "alle", "numerator": 1.0}
+    client = Warehouse(loader)
+    try:
+        written = client.publish({"kpi_zon": (spec, pd.DataFrame([row]))}, slices={"gemeente_code": ["GM0392"]})
+        assert written == {"kpi.kpi_zon": 1}
+        client.publish({"kpi_zon": (spec, pd.DataFrame([row]))}, slices={"gemeente_code": ["GM0392"]})  # again: replace
+        assert len(client.read("kpi", "kpi_zon")) == 1
+        quarantined = pd.DataFrame([{"bestand": "b.csv", "rij": 3, "sleutel": "k", "kolom": "c", "waarde": "v",
+                                     "regel": "r", "ernst": "ERROR", "actie": "geweigerd"}])
+        now = datetime(2026, 11, 23, 2, 0)
+        assert record_quarantine(client, "stg_x", quarantined, run_id="r1", now=now)["nieuw"] == 1
+        for statement in ('DROP SCHEMA "kpi" CASCADE', 'DROP SCHEMA "dq" CASCADE', 'ALTER SCHEMA "kpi" RENAME TO x'):
+            with client.engine.begin() as connection, pytest.raises(sa.exc.ProgrammingError, match="must be owner"):
+                connection.execute(sa.text(statement))
+        with client.engine.begin() as connection, pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            connection.execute(sa.text('CREATE SCHEMA "eigen_schema"'))
     finally:
         client.dispose()

@@ -133,12 +133,12 @@ def test_migrations_baseline_then_publish_then_downgrade(warehouse_url):
     assert migrations.current(warehouse_url) is None
     migrations.upgrade(warehouse_url)
     migrations.upgrade(warehouse_url)  # idempotent
-    assert migrations.current(warehouse_url) == "0001_baseline"
+    assert migrations.current(warehouse_url) == "0002_loader_role"
     warehouse = Warehouse(warehouse_url)
     try:
         with warehouse.engine.connect() as connection:
             schemas = {r[0] for r in connection.execute(sa.text("SELECT schema_name FROM information_schema.schemata"))}
-        assert {"kpi", "dq", "dashboard"} <= schemas
+        assert {"kpi", "monitor", "dq", "dashboard"} <= schemas
         assert warehouse.table_exists("dq", "quarantaine") and warehouse.table_exists("dq", "correctie_audit")
         warehouse.publish({"a": (A, frame_a(2))})
         assert len(warehouse.read("dashboard", "kpi_a")) == 2
@@ -157,7 +157,7 @@ def test_migrations_baseline_then_publish_then_downgrade(warehouse_url):
 def test_migrate_cli_never_prints_the_password(warehouse_url, capsys):
     assert migrations.main(["upgrade", "--url", warehouse_url]) == 0
     out = capsys.readouterr().out
-    assert "0001_baseline" in out
+    assert "0002_loader_role" in out
     password = sa.engine.make_url(warehouse_url).password
     if password:
         assert password not in out

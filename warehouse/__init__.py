@@ -30,6 +30,9 @@ import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 DEFAULT_SCHEMA = "kpi"
+MONITOR_SCHEMA = "monitor"
+# The group role the nightly run publishes with in production (migrations/versions/0002_loader_role.py).
+LOADER_ROLE = "prestatiemonitor_loader"
 # Any constant identifies "a publication is being written" to pg_advisory_xact_lock.
 PUBLISH_LOCK_KEY = 7_318_512_004
 # How long a publication waits for another process's write to a DuckDB file before failing.
@@ -227,7 +230,7 @@ class Warehouse:
                     f"{spec.qualified_name}: rijen met {column} buiten de gepubliceerde plakken: {outside[:5]}"
                 )
         frame = _to_storage_types(frame[expected], spec)
-        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"'))
+        ensure_schema(connection, spec.schema)
         stored = _stored_columns(connection, spec.schema, spec.name)
         if stored and stored != expected:
             # CASCADE on PostgreSQL drops the dashboard view (and anything else built on the table);
@@ -254,6 +257,20 @@ class Warehouse:
         return len(frame), created
 
 
+def ensure_schema(connection: sa.Connection, schema: str) -> None:
+    """Create the schema only when it is missing: PostgreSQL checks the right to create schemas in
+    the database before IF NOT EXISTS, and the loader role (rightly) has no such right."""
+    check_identifier(schema)
+    query = (
+        "SELECT 1 FROM pg_namespace WHERE nspname = :s"  # lists schemas without any privilege on them
+        if connection.dialect.name == "postgresql"
+        else "SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"
+    )
+    found = connection.execute(sa.text(query), {"s": schema}).first()
+    if found is None:
+        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
 def _is_duckdb_lock_conflict(exc: BaseException) -> bool:
     """DuckDB allows one writing process per file; another one gets this error when it connects."""
     text = str(exc)
@@ -264,7 +281,7 @@ def apply_dashboard_access(connection: sa.Connection, reader_role: str = DASHBOA
     """The dashboard schema, role, grants and a view per existing KPI table, on an open connection
     (used by Warehouse.ensure_dashboard_access and by the alembic baseline migration)."""
     check_identifier(reader_role)
-    connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{DASHBOARD_SCHEMA}"'))
+    ensure_schema(connection, DASHBOARD_SCHEMA)
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         if not _role_exists(connection, reader_role):
@@ -296,7 +313,7 @@ def _ensure_dashboard_view(
     view_exists = _relation_type(connection, DASHBOARD_SCHEMA, spec.name) is not None
     if force or not view_exists:
         columns = ", ".join(f'"{c}"' for c, _ in spec.columns)
-        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{DASHBOARD_SCHEMA}"'))
+        ensure_schema(connection, DASHBOARD_SCHEMA)
         connection.execute(sa.text(
             f'CREATE OR REPLACE VIEW "{DASHBOARD_SCHEMA}"."{spec.name}" AS '
             f'SELECT {columns} FROM "{spec.schema}"."{spec.name}"'

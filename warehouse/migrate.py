@@ -5,9 +5,11 @@
     python -m warehouse.migrate downgrade <rev>
     python -m warehouse.migrate upgrade --url postgresql+psycopg://owner@db/warehouse
 
-Run it as the role that owns the warehouse (the one the nightly run publishes with): it creates the
-schemas kpi, dq and dashboard, the dq tables, and on PostgreSQL the ``dashboard_reader`` role (needs
-CREATEROLE the first time, or let a DBA create the role beforehand). The connection is handed to
+Run it as the role that owns the warehouse (URL in PRESTATIEMONITOR_MIGRATE_URL, else
+PRESTATIEMONITOR_WAREHOUSE_URL): it creates the schemas kpi, monitor, dq and dashboard, the dq tables,
+and on PostgreSQL the group roles ``dashboard_reader`` and ``prestatiemonitor_loader`` (needs
+CREATEROLE the first time, or let a DBA create the roles beforehand). The nightly run then publishes
+as a login role in ``prestatiemonitor_loader``, which cannot drop or alter a schema. The connection is handed to
 alembic directly, so a password in the URL never passes through alembic's config file or the log.
 Works on DuckDB too (alembic has no DuckDB dialect of its own; a minimal one is registered here).
 """
@@ -27,6 +29,8 @@ from alembic.runtime.migration import MigrationContext
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 URL_ENV = "PRESTATIEMONITOR_WAREHOUSE_URL"
+# In production the owner migrates and the nightly run publishes as the loader role: two URLs.
+MIGRATE_URL_ENV = "PRESTATIEMONITOR_MIGRATE_URL"
 
 
 class DuckDBImpl(DefaultImpl):
@@ -81,11 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse.migrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=["upgrade", "downgrade", "current"])
     parser.add_argument("revision", nargs="?", default=None)
-    parser.add_argument("--url", default=None, help=f"SQLAlchemy URL (default: ${URL_ENV})")
+    parser.add_argument("--url", default=None, help=f"SQLAlchemy URL (default: ${MIGRATE_URL_ENV}, else ${URL_ENV})")
     args = parser.parse_args(argv)
-    url = args.url or os.environ.get(URL_ENV)
+    url = args.url or os.environ.get(MIGRATE_URL_ENV) or os.environ.get(URL_ENV)
     if not url:
-        parser.error(f"geen warehouse-URL: geef --url of zet {URL_ENV}")
+        parser.error(f"geen warehouse-URL: geef --url of zet {MIGRATE_URL_ENV} of {URL_ENV}")
     if args.action == "upgrade":
         upgrade(url, args.revision or "head")
         print(f"{safe_url(url)}: bijgewerkt tot {current(url)}")

@@ -11,7 +11,7 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from warehouse import TableSpec, Warehouse, WarehouseError
+from warehouse import TableSpec, Warehouse, WarehouseError, ensure_schema
 
 DQ_SCHEMA = "dq"
 
@@ -57,7 +57,7 @@ CORRECTION_AUDIT = TableSpec(
 
 
 def _ensure(connection: sa.Connection, spec: TableSpec) -> sa.Table:
-    connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"'))
+    ensure_schema(connection, spec.schema)
     table = spec.sqlalchemy_table(sa.MetaData())
     table.create(connection, checkfirst=True)
     return table
