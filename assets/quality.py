@@ -13,7 +13,14 @@ import pandas as pd
 from assets.raw import reported_source_errors
 from assets.resources import DataQuality, WarehouseResource
 from expectations.corrections import TOEGEPAST, apply_corrections, load_corrections
-from expectations.quality import DATASET_KEYS, check_name, check_spec, validate_dataset, write_report
+from expectations.quality import (
+    DATASET_KEYS,
+    check_name,
+    check_spec,
+    mask_personal_corrections,
+    validate_dataset,
+    write_report,
+)
 from warehouse.quality import record_corrections, record_quarantine
 
 __all__ = ["check_spec", "validated"]
@@ -42,6 +49,7 @@ def validated(
     with reported_source_errors():
         corrections = load_corrections(Path(data_quality.corrections_path))
     frame, audit = apply_corrections(frame, dataset, corrections, DATASET_KEYS[dataset])
+    audit = mask_personal_corrections(audit, dataset)
     validation = validate_dataset(frame, dataset, today=today, previous_row_count=previous_row_count(context))
     report = write_report(validation, dataset, run_id=run_id, directory=Path(data_quality.report_dir) / run_id)
     client = warehouse.client()

@@ -15,10 +15,11 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import column_schema
-from assets.resources import LandingFolder, file_snapshot
+from assets.resources import LandingFolder, Pseudonymisation, file_snapshot
 from sources import bezit, ep_online, leefbaarometer, woonservice
 from sources.errors import ReadResult, SourceError
 from sources.formats import address_key
+from sources.pseudonym import MASKED, VELDEN, Behandeling, Pseudonymiser, pseudonymise
 
 RAW: dict[str, Any] = {"group_name": "raw", "kinds": {"pandas", "csv"}, "owners": ["team:woningmarkt"]}
 
@@ -134,21 +135,110 @@ def raw_leefbaarometer(landing: LandingFolder) -> dg.Output:
     return dg.Output(frame, metadata=metadata)
 
 
-@dg.asset(description="Toewijzingen (verhuringen) uit de Woonservice-export, importtemplate toewijzingen.", **RAW)
-def raw_toewijzingen(landing: LandingFolder) -> dg.Output:
+# --- Woonservice: personal data (AVG). Identifiers are hashed and detail no KPI needs is coarsened
+# here, before the value reaches Dagster's storage (sources/pseudonym.py); a reader error about a
+# personal column never shows the delivered cell value in the run's error message.
+
+
+def _about_personal_data(error: SourceError, dataset: str) -> bool:
+    """Whether a reader error is about a personal column of `dataset`: by contract name, or by the
+    '(contractkolom ...)' a mapped header carries; a delivered header it cannot place counts as personal."""
+    if error.column is None:
+        return False
+    names = {c.strip() for c in error.column.split(",")} | set(re.findall(r"contractkolom (\w+)", error.message))
+    velden = VELDEN[dataset]
+    known = names & set(velden)
+    return not known or any(velden[c].behandeling is not Behandeling.GEEN for c in known)
+
+
+def _masked_errors(
+    dataset: str, read: Callable[[Path, str], ReadResult]
+) -> Callable[[Path, str], ReadResult]:
+    """A Woonservice reader whose SourceError about a personal column keeps file, row and column but
+    not the cell value (the steward opens the delivery at that row)."""
+
+    def read_masked(path: Path, name: str) -> ReadResult:
+        try:
+            return read(path, name)
+        except SourceError as error:
+            if not _about_personal_data(error, dataset):
+                raise
+            raise SourceError(
+                error.file,
+                re.sub(r"'[^']*'", f"'{MASKED}'", error.message),
+                row=error.row,
+                column=error.column,
+                value=None if error.value is None else MASKED,
+                expected=error.expected,
+            ) from None
+
+    return read_masked
+
+
+def _woonservice_output(
+    context: dg.AssetExecutionContext,
+    dataset: str,
+    frame: pd.DataFrame,
+    metadata: dict[str, Any],
+    pseudonymiser: Pseudonymiser,
+) -> dg.Output:
+    frame = pseudonymise(frame, dataset, pseudonymiser)
+    velden = VELDEN[dataset]
+    metadata["pseudonimisering"] = dg.MetadataValue.json(
+        {
+            **pseudonymiser.describe(),
+            "gehasht": [c for c, v in velden.items() if v.behandeling is Behandeling.GEHASHT],
+            "gegeneraliseerd": [c for c, v in velden.items() if v.behandeling is Behandeling.GEGENERALISEERD],
+            "alleen_staging": [c for c, v in velden.items() if v.behandeling is Behandeling.ALLEEN_STAGING],
+        }
+    )
+    if pseudonymiser.development:
+        warning = (
+            "WAARSCHUWING: gepseudonimiseerd met de openbare ONTWIKKELSLEUTEL (geen "
+            "PRESTATIEMONITOR_PSEUDONIEM_SLEUTEL gezet); alleen toegestaan voor synthetische voorbeelddata"
+        )
+        context.log.warning(f"{context.asset_key.to_user_string()}: {warning}")
+        metadata["pseudonimisering_waarschuwing"] = warning
+    return dg.Output(frame, metadata=metadata)
+
+
+@dg.asset(
+    description=(
+        "Toewijzingen (verhuringen) uit de Woonservice-export, importtemplate toewijzingen; toewijzing_id en "
+        "woningzoekende_id gepseudonimiseerd (HMAC-SHA256) vóór opslag."
+    ),
+    **RAW,
+)
+def raw_toewijzingen(
+    context: dg.AssetExecutionContext, landing: LandingFolder, pseudonymisation: Pseudonymisation
+) -> dg.Output:
+    pseudonymiser = pseudonymisation.pseudonymiser()  # no key: refuse before reading anything
     files = _require(landing.files("woonservice", "toewijzingen_*"), "woonservice", "toewijzingen_*.csv|xlsx")
     mapping = landing.woonservice_mapping_file()
     frame, metadata = read_all(
-        landing, files, lambda p, name: woonservice.read_toewijzingen(p, mapping=mapping, display_name=name)
+        landing,
+        files,
+        _masked_errors("toewijzingen", lambda p, name: woonservice.read_toewijzingen(p, mapping=mapping, display_name=name)),
     )
-    return dg.Output(frame, metadata=metadata)
+    return _woonservice_output(context, "toewijzingen", frame, metadata, pseudonymiser)
 
 
-@dg.asset(description="Woningzoekenden per verslagperiode uit de Woonservice-export, importtemplate woningzoekenden.", **RAW)
-def raw_woningzoekenden(landing: LandingFolder) -> dg.Output:
+@dg.asset(
+    description=(
+        "Woningzoekenden per verslagperiode uit de Woonservice-export, importtemplate woningzoekenden; "
+        "woningzoekende_id gepseudonimiseerd, inschrijfdatum naar de maand, huishoudgrootte afgetopt op 5."
+    ),
+    **RAW,
+)
+def raw_woningzoekenden(
+    context: dg.AssetExecutionContext, landing: LandingFolder, pseudonymisation: Pseudonymisation
+) -> dg.Output:
+    pseudonymiser = pseudonymisation.pseudonymiser()
     files = _require(landing.files("woonservice", "woningzoekenden_*"), "woonservice", "woningzoekenden_*.csv|xlsx")
     mapping = landing.woonservice_mapping_file()
     frame, metadata = read_all(
-        landing, files, lambda p, name: woonservice.read_woningzoekenden(p, mapping=mapping, display_name=name)
+        landing,
+        files,
+        _masked_errors("woningzoekenden", lambda p, name: woonservice.read_woningzoekenden(p, mapping=mapping, display_name=name)),
     )
-    return dg.Output(frame, metadata=metadata)
+    return _woonservice_output(context, "woningzoekenden", frame, metadata, pseudonymiser)

@@ -16,6 +16,10 @@ from warehouse import Warehouse
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+class OutsideLandingError(ValueError):
+    """A folder or file (through '..', an absolute path or a symlink) lies outside the landing folder."""
+
+
 class LandingFolder(dg.ConfigurableResource):
     """The folder where exports are delivered, and the mappings that describe them."""
 
@@ -30,11 +34,22 @@ class LandingFolder(dg.ConfigurableResource):
     def folder(self, name: str) -> Path:
         folder = (self.root / name).resolve()
         if self.root not in folder.parents and folder != self.root:
-            raise ValueError(f"map {name!r} ligt buiten de landingsmap {self.root}")
+            raise OutsideLandingError(f"map {name!r} ligt buiten de landingsmap {self.root} ({folder}); geweigerd")
         return folder
 
     def files(self, folder: str, pattern: str) -> list[Path]:
-        return sorted(p for p in self.folder(folder).glob(pattern) if p.is_file() and not p.name.startswith((".", "~$")))
+        """The files in a landing sub-folder; a file (or symlink) that resolves outside the landing
+        folder is refused, naming it: a delivery cannot make the pipeline read /etc/passwd."""
+        found = sorted(
+            p for p in self.folder(folder).glob(pattern) if p.is_file() and not p.name.startswith((".", "~$"))
+        )
+        for path in found:
+            target = path.resolve()
+            if self.root not in target.parents:
+                raise OutsideLandingError(
+                    f"bestand {folder}/{path.name} verwijst naar {target}, buiten de landingsmap {self.root}; geweigerd"
+                )
+        return found
 
     def display_name(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()

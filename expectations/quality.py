@@ -25,6 +25,7 @@ import pandas as pd
 from expectations.checks import outcome_metadata
 from expectations.corrections import key_strings
 from expectations.runner import SEVERITY_ERROR, SuiteOutcome, load_suite_definition, run_suite
+from sources.pseudonym import VELDEN, Behandeling, identifier_fields, is_token
 
 # Business key per staged dataset: how the quarantine and the corrections file name a row.
 DATASET_KEYS: dict[str, list[str]] = {
@@ -44,6 +45,43 @@ PERSONAL_COLUMNS = {
     "inkomensklasse", "woonkern",
 }
 MASKED = "<persoonsgegeven>"
+# For the Woonservice datasets: every column sources/pseudonym.py classifies as personal data too
+# (the hashed identifiers excepted: they are pseudonyms already and form the quarantine key).
+PERSONAL_COLUMNS_PER_DATASET: dict[str, set[str]] = {
+    f"stg_{dataset}": {c for c, v in velden.items() if v.behandeling in (Behandeling.ALLEEN_STAGING, Behandeling.GEGENERALISEERD)}
+    for dataset, velden in VELDEN.items()
+}
+
+
+def personal_columns(dataset: str) -> set[str]:
+    return PERSONAL_COLUMNS | PERSONAL_COLUMNS_PER_DATASET.get(dataset, set())
+
+
+def mask_personal_corrections(audit: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The corrections audit (it goes to the warehouse) with old and new values of personal columns
+    masked, and an identifier in the key that is not a pseudonym (copied from the delivery instead of
+    the quarantine: it matches no row) masked and explained."""
+    if audit.empty or "kolom" not in audit.columns:
+        return audit
+    audit = audit.copy()
+    personal = audit["kolom"].isin(personal_columns(dataset))
+    for column in ("oude_waarde", "nieuwe_waarde"):
+        if column in audit.columns:
+            audit[column] = audit[column].astype("object")
+            audit.loc[personal & audit[column].notna() & (audit[column].astype("str") != ""), column] = MASKED
+    identifiers = identifier_fields(dataset.removeprefix("stg_")) if dataset.removeprefix("stg_") in VELDEN else {}
+    for index, key in audit["sleutel"].items():
+        parts = [part.split("=", 1) for part in str(key).split(";")]
+        raw = [p for p in parts if len(p) == 2 and p[0].strip() in identifiers and not is_token(p[0].strip(), p[1].strip())]
+        if raw:
+            audit.at[index, "sleutel"] = ";".join(
+                f"{p[0]}={MASKED}" if p in raw else "=".join(p) for p in parts
+            )
+            audit.at[index, "status"] = (
+                f"{audit.at[index, 'status']}: sleutel bevat een nummer uit de levering, geen pseudoniem; "
+                "neem de sleutel over uit dq.quarantaine"
+            )
+    return audit
 
 
 @dataclass
@@ -156,7 +194,8 @@ def validate_dataset(
     )
     if table_level_error:
         failing.loc[(failing["ernst"] == "ERROR") & failing["rij"].isna(), "actie"] = "lading geblokkeerd"
-    personal = failing["kolom"].fillna("").map(lambda c: bool(set(c.split(",")) & PERSONAL_COLUMNS))
+    masked = personal_columns(dataset)
+    personal = failing["kolom"].fillna("").map(lambda c: bool(set(c.split(",")) & masked))
     failing.loc[personal & failing["rij"].notna(), "waarde"] = MASKED
     quarantine = failing.drop(columns=["_row"])
     return Validation(flowing, outcome, quarantine, policy, blocking, removed)

@@ -52,5 +52,9 @@ def development_pseudonym_key_allowed() -> bool:
     assets refuse to read."""
     if os.environ.get(PSEUDONYM_KEY_ENV):
         return False
+    return uses_sample_landing()
+
+
+def uses_sample_landing() -> bool:
     landing = os.environ.get("PRESTATIEMONITOR_LANDING_DIR")
     return landing is None or Path(landing).resolve() == SAMPLE_LANDING.resolve()

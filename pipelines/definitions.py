@@ -21,6 +21,7 @@ from pipelines.fanout import build_kpi_fanout_sensor
 from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
 from pipelines.io import ParquetIOManager
 from pipelines.nightly import build_nightly_schedule
+from pipelines.retention import AssetStorage, build_retention_schedule, retentie_opschonen
 from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -74,14 +75,16 @@ def resources() -> dict[str, object]:
         ),
         "alerts": alert_channels_from_env(),
         "monitor": MonitorSettings(report_dir=config.monitor_report_dir()),
+        "asset_storage": AssetStorage(path=config.storage_dir()),
     }
 
 
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[nightly_job, kpi_job, ep_online_mutaties_job],
-    schedules=[nightly_schedule],
+    jobs=[nightly_job, kpi_job, ep_online_mutaties_job, retentie_opschonen],
+    # The retention purge never runs on its own against the bundled sample.
+    schedules=[nightly_schedule, build_retention_schedule(running=not config.uses_sample_landing())],
     sensors=[
         build_landing_sensor(nightly_job, exclude=PARTITIONED | PER_GEMEENTE),
         build_kpi_fanout_sensor(nightly_job, kpi_job, PER_GEMEENTE),

@@ -27,6 +27,7 @@ the public development key for the bundled synthetic sample and the tests; then 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -203,7 +204,7 @@ class PseudonymKeyError(ValueError):
 
 @dataclass(frozen=True)
 class Pseudonymiser:
-    key: bytes
+    key: bytes = dataclasses.field(repr=False)  # never in a repr, log line or error message
     development: bool = False
 
     @classmethod

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from assets.partitions import GEMEENTE_PARTITIES
 from assets.publish import PUBLISHED
 from tests.pipeline_helpers import Workspace, failed_steps
 from warehouse import Warehouse
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 def break_letting(workspace: Workspace) -> tuple[str, int]:
-    """Give one letting a date after 'today' (31-01-2026): the reader accepts it, the suite does not."""
+    """Give one letting a date after 'today' (31-01-2026): the reader accepts it, the suite does not.
+    Returns its key as the quarantine shows it: the pseudonym of its toewijzing_id (sources/pseudonym.py)."""
     path = next((workspace.landing / "woonservice").glob("toewijzingen_*.csv"))
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     header = lines[0].split(";")
@@ -25,7 +27,8 @@ def break_letting(workspace: Workspace) -> tuple[str, int]:
     cells[header.index("toewijzingsdatum")] = "15-03-2026"
     lines[9] = ";".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return cells[header.index("toewijzing_id")], 10
+    pseudonymiser = workspace.resources()["pseudonymisation"].pseudonymiser()  # type: ignore[attr-defined]
+    return pseudonymiser.token("toewijzing_id", cells[header.index("toewijzing_id")]), 10
 
 
 def break_seeker(workspace: Workspace) -> int:
@@ -108,7 +111,7 @@ def test_correction_and_rerun_of_the_affected_assets_turns_green(loop):
         handle.write(
             f"stg_toewijzingen,toewijzing_id={loop['letting_id']},toewijzingsdatum,15-03-2025,"
             "typefout in jaar (export 2025),J. Steward,2026-01-31\n"
-            "stg_toewijzingen,toewijzing_id=BESTAAT-NIET,kamers,3,oude correctie,J. Steward,2026-01-31\n"
+            "stg_toewijzingen,toewijzing_id=tw_0000000000000000,kamers,3,oude correctie,J. Steward,2026-01-31\n"
         )
     green = workspace.run(selection="stg_toewijzingen*", instance=loop["instance"])
     assert green.success, failed_steps(green)
@@ -117,7 +120,7 @@ def test_correction_and_rerun_of_the_affected_assets_turns_green(loop):
     assert {"stg_toewijzingen", "kpi_slaagkans", "warehouse_publicatie"} <= ran
     [evaluation] = [e for e in green.get_asset_check_evaluations() if e.check_name == "gx_stg_toewijzingen"]
     # the letting is fixed; the correction that matches nothing is reported, not silently dropped
-    assert evaluation.severity == dg.AssetCheckSeverity.WARN and "BESTAAT-NIET" in evaluation.description
+    assert evaluation.severity == dg.AssetCheckSeverity.WARN and "tw_0000000000000000" in evaluation.description
     warehouse = loop["warehouse"]
     still_open = open_quarantine(warehouse, "stg_toewijzingen")
     assert still_open.empty
@@ -125,5 +128,7 @@ def test_correction_and_rerun_of_the_affected_assets_turns_green(loop):
     applied = audit[audit["sleutel"] == f"toewijzing_id={loop['letting_id']}"].iloc[0]
     assert applied["status"] == "toegepast" and applied["oude_waarde"].startswith("2026-03-15")
     assert applied["auteur"] == "J. Steward"
-    refreshed = warehouse.read("kpi", "kpi_slaagkans")
-    assert refreshed["run_id"].iloc[0] == green.run_id
+    # the re-run republished every gemeente: the publication log names it for each of them
+    log = warehouse.read("kpi", "publicatie")
+    refreshed = log[(log["tabel"] == "kpi.kpi_slaagkans") & (log["run_id"] == green.run_id)]
+    assert set(refreshed["gemeente_code"]) == set(GEMEENTE_PARTITIES.get_partition_keys())
