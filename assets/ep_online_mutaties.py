@@ -113,6 +113,8 @@ def stock_filters(raw_bezit: pd.DataFrame) -> tuple[set[str], set[str]]:
     group_name="raw",
     kinds={"duckdb", "csv"},
     owners=["team:woningmarkt"],
+    # on top of the API client's own retries (tenacity): a whole step that failed on the network
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
 )
 def raw_ep_online_mutaties(
     context: dg.AssetExecutionContext, landing: LandingFolder, raw_bezit: pd.DataFrame

@@ -21,7 +21,12 @@ from sources.errors import ReadResult, SourceError
 from sources.formats import address_key
 from sources.pseudonym import MASKED, VELDEN, Behandeling, Pseudonymiser, pseudonymise
 
-RAW: dict[str, Any] = {"group_name": "raw", "kinds": {"pandas", "csv"}, "owners": ["team:woningmarkt"]}
+# A transient failure (a share that hiccups, a file still being copied) is retried with backoff; a
+# bad delivery raises Failure(allow_retries=False) and goes straight to the steward.
+SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+RAW: dict[str, Any] = {
+    "group_name": "raw", "kinds": {"pandas", "csv"}, "owners": ["team:woningmarkt"], "retry_policy": SOURCE_RETRY,
+}
 
 
 @contextmanager
@@ -108,6 +113,7 @@ def newest_total_file(files: list[Path]) -> Path:
     group_name="raw",
     kinds={"duckdb", "csv"},
     owners=["team:woningmarkt"],
+    retry_policy=SOURCE_RETRY,
 )
 def raw_ep_online(landing: LandingFolder, raw_bezit: pd.DataFrame) -> dg.Output:
     path = newest_total_file(landing.files("ep_online", "*"))
