@@ -49,7 +49,9 @@ def reported_source_errors() -> Iterator[None]:
 
 def _require(files: list[Path], where: str, expected: str) -> list[Path]:
     if not files:
-        raise dg.Failure(description=f"geen bestand gevonden in landingsmap '{where}' (verwacht: {expected})")
+        raise dg.Failure(
+            description=f"geen bestand gevonden in landingsmap '{where}' (verwacht: {expected})", allow_retries=False
+        )
     return files
 
 
@@ -101,7 +103,7 @@ _EP_TOTAL = re.compile(r"^v(\d{8})_v\d+(_csv)?\.(zip|csv)$", re.IGNORECASE)
 def newest_total_file(files: list[Path]) -> Path:
     totals = [(m.group(1), p) for p in files if (m := _EP_TOTAL.match(p.name))]
     if not totals:
-        raise dg.Failure(description="geen EP-online totaalbestand (vJJJJMMDD_v4_csv.zip) in landingsmap 'ep_online'")
+        raise dg.Failure(description="geen EP-online totaalbestand (vJJJJMMDD_v4_csv.zip) in landingsmap 'ep_online'", allow_retries=False)
     return max(totals)[1]
 
 
@@ -130,7 +132,7 @@ def raw_ep_online(landing: LandingFolder, raw_bezit: pd.DataFrame) -> dg.Output:
     scanned = metadata["bron_metadata"].value.get(landing.display_name(path), {}).get("rows_scanned")
     if scanned == "0":
         # A quiet day's mutation file may be empty; the monthly total file never is.
-        raise dg.Failure(description=f"{landing.display_name(path)}: totaalbestand bevat geen certificaten")
+        raise dg.Failure(description=f"{landing.display_name(path)}: totaalbestand bevat geen certificaten", allow_retries=False)
     return dg.Output(frame, metadata=metadata)
 
 

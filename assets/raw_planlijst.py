@@ -23,7 +23,7 @@ def plan_list_files(landing: LandingFolder) -> list[Path]:
     """The plan lists in the landing folder; a Failure in the words of the other raw assets when none."""
     files = landing.files(FOLDER, "planlijst_*")
     if not files:
-        raise dg.Failure(description=f"geen bestand gevonden in landingsmap '{FOLDER}' (verwacht: {EXPECTED})")
+        raise dg.Failure(description=f"geen bestand gevonden in landingsmap '{FOLDER}' (verwacht: {EXPECTED})", allow_retries=False)
     with reported_source_errors():
         seen: dict[tuple[str, str], Path] = {}
         for path in files:

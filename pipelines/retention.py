@@ -230,7 +230,7 @@ class RetentieConfig(dg.Config):
 
 
 @dg.op(
-    name="retentie_opschonen",
+    name="bestanden_opschonen",
     out=dg.Out(dg.Nothing),
     description=(
         "Verwijdert ruwe exports ouder dan de bewaartermijn uit de landingsmap en hun rijen uit de Parquet-opslag; "
@@ -275,6 +275,9 @@ def retentie_opschonen_op(
     ),
     # The same run-queue limit as the nightly job (deploy/dagster.yaml): never purge while it reads.
     tags={"prestatiemonitor/nightly": "true"},
+    # One op that deletes files where the run is (the landing folder and the storage are mounted
+    # there); no step fan-out to Celery workers or pods, whatever PRESTATIEMONITOR_EXECUTOR says.
+    executor_def=dg.in_process_executor,
 )
 def retentie_opschonen() -> None:
     retentie_opschonen_op()

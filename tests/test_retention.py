@@ -70,7 +70,7 @@ def table_checksums(url: str, schemas: tuple[str, ...] = ("kpi", "monitor")) -> 
 
 def run_purge(workspace: Workspace, instance: dg.DagsterInstance | None = None, **config: object) -> dg.ExecuteInProcessResult:
     return retentie_opschonen.execute_in_process(
-        run_config={"ops": {"retentie_opschonen": {"config": {"peildatum": PEILDATUM, **config}}}},
+        run_config={"ops": {"bestanden_opschonen": {"config": {"peildatum": PEILDATUM, **config}}}},
         resources={"landing": LandingFolder(path=str(workspace.landing)), "asset_storage": AssetStorage(path=str(workspace.storage))},
         instance=instance,
         raise_on_error=False,
@@ -272,7 +272,7 @@ def test_the_bundled_sample_is_never_purged_and_bad_config_fails_the_job(tmp_pat
     assert all((SAMPLE_LANDING / name).exists() for name in OLD)
     landing, storage, _ = _layout(tmp_path / "w")
     result = retentie_opschonen.execute_in_process(
-        run_config={"ops": {"retentie_opschonen": {"config": {"bewaartermijn_maanden": 0}}}},
+        run_config={"ops": {"bestanden_opschonen": {"config": {"bewaartermijn_maanden": 0}}}},
         resources={"landing": LandingFolder(path=str(landing)), "asset_storage": AssetStorage(path=str(storage))},
         raise_on_error=False,
     )
