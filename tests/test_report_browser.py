@@ -51,7 +51,7 @@ def report(tmp_path_factory):
     binary = chromium()
     sets = load_monitor_agreements(AGREEMENTS)
     tables = sample_tables()
-    rows = stoplight_rows(sets, tables, AS_OF, run_id="browser")
+    rows = stoplight_rows(sets, tables, AS_OF)
     directory = tmp_path_factory.mktemp("rapport")
     files = {f.html.name: f for f in write_reports(rows, sets, tables, directory)}
     haarlem = files["haarlem-2025.html"]
