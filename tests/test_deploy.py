@@ -375,6 +375,7 @@ def test_units_start_answer_over_graphql_and_run_the_nightly_job_with_every_chec
     Definitions, so this follows the job when its selection changes."""
     from pipelines import definitions
     from tests.pipeline_helpers import Workspace
+    from warehouse import Warehouse
 
     job_name = definitions.nightly_job.name
     job = definitions.defs.resolve_job_def(job_name)
@@ -475,6 +476,37 @@ def test_units_start_answer_over_graphql_and_run_the_nightly_job_with_every_chec
         assert evaluated <= expected_checks
         print(f"up and healthy in {up:.0f} s; {job_name} over GraphQL in {time.monotonic() - started - up:.0f} s, "
               f"{len(evaluated)} checks evaluated")
+
+        # What kpi_per_gemeente_sensor starts after that load, for one gemeente: its partition run of
+        # KPIs, monitor and publication, with the KPI checks evaluated and its slice published.
+        gemeente_job = definitions.kpi_job.name
+        gemeente_checks = {(key.asset_key.to_user_string(), key.name)
+                           for key in definitions.defs.resolve_job_def(gemeente_job).asset_layer.asset_graph.asset_check_keys}
+        launched = graphql(web_port, LAUNCH_RUN, {"params": {
+            "selector": {"repositoryLocationName": repository["location"]["name"], "repositoryName": repository["name"],
+                         "jobName": gemeente_job},
+            "runConfigData": run_config,
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "GM0392"}]},
+        }})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        gemeente_run_id = launched["run"]["runId"]
+        run_ids.append(gemeente_run_id)
+        run = wait_for(lambda: (lambda r: r if r["status"] in FINISHED else None)(
+            graphql(web_port, RUN_STATUS, {"runId": gemeente_run_id})["runOrError"]),
+            f"run {gemeente_run_id} of {gemeente_job} finished", timeout=150, details=log_tails)
+        events = all_run_events(web_port, gemeente_run_id)
+        failures = [(e["stepKey"], e["error"]["message"][:500]) for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
+        assert run["status"] == "SUCCESS", f"{failures}\n{log_tails()}"
+        assert {"key": "dagster/partition", "value": "GM0392"} in run["tags"]
+        evaluated = {("/".join(e["evaluation"]["assetKey"]["path"]), e["evaluation"]["checkName"])
+                     for e in events if e["__typename"] == "AssetCheckEvaluationEvent"}
+        assert gemeente_checks and gemeente_checks - evaluated == set(), "checks of the gemeente run never evaluated"
+        published = Warehouse(run_workspace.url)
+        try:
+            assert set(published.read("kpi", "kpi_slaagkans")["gemeente_code"]) == {"GM0392"}
+            assert gemeente_run_id in set(published.read("kpi", "publicatie")["run_id"])
+        finally:
+            published.dispose()
     finally:
         for run_id in run_ids:  # never leave a run behind the test
             with contextlib.suppress(Exception):  # a finished run answers with an error type: fine
