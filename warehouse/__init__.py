@@ -41,7 +41,7 @@ DASHBOARD_SCHEMA = "dashboard"
 DASHBOARD_READER = "dashboard_reader"
 # Tables in these schemas get a read-only view in DASHBOARD_SCHEMA; dq is for the steward, not dashboards.
 DASHBOARD_SOURCE_SCHEMAS = (DEFAULT_SCHEMA,)
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # always fullmatch: '$' would let "x\n" through
 
 LOGICAL_TYPES: dict[str, Any] = {
     "text": sa.Text(),
@@ -59,7 +59,7 @@ class WarehouseError(RuntimeError):
 
 def check_identifier(name: str) -> str:
     """Table and column names come from code and configuration: allow only plain snake_case."""
-    if not _IDENTIFIER.match(name):
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"ongeldige tabel- of kolomnaam {name!r}: alleen a-z, 0-9 en _ toegestaan")
     return name
 
@@ -361,7 +361,7 @@ def _tables_in(connection: sa.Connection, schema: str) -> list[str]:
         ),
         {"s": schema},
     )
-    return [r[0] for r in rows if _IDENTIFIER.match(r[0])]
+    return [r[0] for r in rows if _IDENTIFIER.fullmatch(r[0])]
 
 
 def _stored_columns(connection: sa.Connection, schema: str, table: str) -> list[str]:
