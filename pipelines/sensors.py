@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -23,17 +24,46 @@ FOLDER_ASSETS = {
 
 
 def folder_fingerprints(root: Path) -> dict[str, str]:
-    """Per landing sub-folder a hash of (relative path, size, modification time) of its files."""
+    """Per landing sub-folder a hash of (relative path, size, modification time) of its files.
+
+    Entries that resolve outside the landing folder (a symlink to /etc, a sub-folder that is a link to
+    elsewhere) are left out and never walked; `outside_landing` names them."""
+    return _scan(root)[0]
+
+
+def outside_landing(root: Path) -> list[str]:
+    """'<relative path> -> <target>' for every entry of a landing sub-folder that points outside it."""
+    return _scan(root)[1]
+
+
+def _scan(root: Path) -> tuple[dict[str, str], list[str]]:
+    root = root.resolve()
     prints: dict[str, str] = {}
+    refused: list[str] = []
+
+    def inside(path: Path) -> bool:
+        target = path.resolve()
+        if root in target.parents:
+            return True
+        refused.append(f"{path.relative_to(root).as_posix()} -> {target}")
+        return False
+
     for folder in FOLDER_ASSETS:
         entries = []
         base = root / folder
-        if base.is_dir():
-            for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                stat = path.stat()
-                entries.append(f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}")
-        prints[folder] = hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
-    return prints
+        if base.is_dir() and inside(base):
+            # os.walk does not follow symlinked folders; those are checked (and refused) as entries.
+            for current, folders, files in os.walk(base):
+                here = Path(current)
+                folders[:] = sorted(d for d in folders if not d.startswith(".") and inside(here / d))
+                for name in sorted(files):
+                    path = here / name
+                    if name.startswith(".") or not inside(path) or not path.is_file():
+                        continue
+                    stat = path.stat()
+                    entries.append(f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}")
+        prints[folder] = hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
+    return prints, sorted(refused)
 
 
 def changed_folders(previous: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -52,14 +82,17 @@ def build_landing_sensor(
     )
     def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder) -> dg.SensorResult:
         root = landing.root
-        current = folder_fingerprints(root)
+        current, refused = _scan(root)
+        for entry in refused:
+            context.log.warning(f"landingsmap: {entry} ligt buiten de landingsmap {root}; genegeerd en geweigerd")
+        outside = f"; buiten de landingsmap, geweigerd: {', '.join(refused)}" if refused else ""
         previous = json.loads(context.cursor) if context.cursor else None
         if previous is None:
             # First evaluation: remember what is there; the nightly schedule covers existing files.
-            return dg.SensorResult(cursor=json.dumps(current), skip_reason="eerste meting van de landingsmap")
+            return dg.SensorResult(cursor=json.dumps(current), skip_reason="eerste meting van de landingsmap" + outside)
         folders = changed_folders(previous, current)
         if not folders:
-            return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden")
+            return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden" + outside)
         raw_keys = [dg.AssetKey(a) for f in folders for a in FOLDER_ASSETS[f]]
         selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_keys).downstream()
         if exclude is not None:

@@ -67,7 +67,7 @@ from pydantic import (
 )
 
 from sources.errors import SourceError
-from sources.mapping import _MappingLoader
+from sources.mapping import YamlLimitError, _short, read_yaml_file
 
 RULES = ("linear_trajectory", "pro_rata", "growth_ratio", "threshold")
 COMPARISONS = (">=", "<=", "==")
@@ -139,7 +139,7 @@ class _Model(BaseModel):
 
 
 class Gemeente(_Model):
-    code: Annotated[str, Field(pattern=r"^GM\d{4}$")]
+    code: Annotated[str, Field(pattern=r"^GM[0-9]{4}$")]
     naam: Text
 
 
@@ -362,7 +362,7 @@ def _messages(exc: ValidationError, data: Any) -> tuple[str, str | None]:
             text = f"{path}: verplicht veld ontbreekt"
         elif error["type"] == "literal_error":
             expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", " of ")
-            text = f"{path}: ongeldige waarde {error.get('input')!r}; toegestaan: {expected}"
+            text = f"{path}: ongeldige waarde {_short(error.get('input'))}; toegestaan: {expected}"
         else:
             msg = str(error["msg"]).removeprefix("Value error, ")
             text = f"{path}: {msg}" if path else msg
@@ -376,7 +376,9 @@ def load_agreement_file(path: str | Path, *, kpi_columns: Mapping[str, Collectio
     if not path.is_file():
         raise AgreementError(path, "afsprakenbestand niet gevonden")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)  # noqa: S506
+        data = read_yaml_file(path)
+    except YamlLimitError as exc:
+        raise AgreementError(path, str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (regel {mark.line + 1}, kolom {mark.column + 1})" if mark is not None else ""

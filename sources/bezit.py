@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 FILE_NAME = re.compile(
-    r"^bezitslijst_(?P<slug>[a-z0-9_]+?)_(?P<datum>\d{4}-\d{2}-\d{2})\.(?P<ext>csv|xlsx)$", re.IGNORECASE
+    r"^bezitslijst_(?P<slug>[a-z0-9_]+?)_(?P<datum>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(?P<ext>csv|xlsx)$", re.IGNORECASE
 )
 CSV_SUFFIXES = {".csv", ".txt"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -214,6 +214,17 @@ def _consistency(out: pd.DataFrame, name: str, headers: dict[str, str], warnings
         warnings.append(f"{int(shared_bag.sum())} rijen delen een BAG-id met een andere eenheid (rij {rows})")
 
 
+def _refuse_outside(path: Path, root: Path, shown: str) -> None:
+    """A corporation folder or stock list that is a symlink out of the landing folder is refused."""
+    target = path.resolve()
+    if root not in target.parents:
+        raise SourceError(
+            shown,
+            f"verwijst naar {target}, buiten de landingsmap {root}; geweigerd",
+            expected="bestanden en mappen die echt in de landingsmap staan (geen snelkoppeling naar elders)",
+        )
+
+
 def discover_bezitslijsten(landing_dir: str | Path, mappings_dir: str | Path) -> list[tuple[Path, BezitMapping]]:
     """Every `bezit/<slug>/bezitslijst_*` file under the landing folder, paired with its mapping.
 
@@ -239,12 +250,16 @@ def discover_bezitslijsten(landing_dir: str | Path, mappings_dir: str | Path) ->
             expected=f"bezit/<slug>/{stray[0]}",
         )
     found: list[tuple[Path, BezitMapping]] = []
+    inside = root.resolve()
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        _refuse_outside(folder, inside, f"bezit/{folder.name}")
         files = sorted(
             p
             for p in folder.iterdir()
             if p.is_file() and p.name.lower().startswith("bezitslijst_") and not p.name.startswith((".", "~$"))
         )
+        for file in files:
+            _refuse_outside(file, inside, f"bezit/{folder.name}/{file.name}")
         mapping_path = mappings_dir / f"{folder.name}.yaml"
         if not mapping_path.is_file():
             raise MappingError(

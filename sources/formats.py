@@ -11,7 +11,9 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,13 @@ DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m
 TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x", "wel"}
 FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", "niet", "geen"}
 MAX_TEXT_BYTES = 512 * 1024 * 1024
+# Zip archives (XLSX workbooks, EP-online downloads): a member that unpacks to more than this many
+# times its compressed size is refused as a likely zip bomb; real exports stay near 10 to 1. Small
+# members (XML boilerplate) may compress better without harm.
+MAX_ZIP_RATIO = 100
+_RATIO_MIN_BYTES = 1024 * 1024
+MAX_XLSX_COLUMNS = 1024
+MAX_XLSX_ROWS = 1_048_576  # Excel's own limit
 MAX_EXACT_INTEGER = 2**53  # largest integer a float64 holds exactly
 
 
@@ -165,7 +174,7 @@ def parse_delimited_text(
     try:
         header_raw = next(reader)
     except csv.Error as exc:  # e.g. an unclosed quote that swallows the file into one huge field
-        raise SchemaError(name, f"kopregel is geen geldige CSV ({exc})", row=skip_lines + 1) from exc
+        raise SchemaError(name, f"kopregel is geen geldige CSV{_csv_problem(exc)}", row=skip_lines + 1) from exc
     header = [h.replace("\ufeff", "").strip() for h in header_raw]
     while header and header[-1] == "":
         header.pop()
@@ -182,7 +191,7 @@ def parse_delimited_text(
         except StopIteration:
             break
         except csv.Error as exc:
-            raise SourceError(name, f"rij is geen geldige CSV ({exc})", row=start_line) from exc
+            raise SourceError(name, f"rij is geen geldige CSV{_csv_problem(exc)}", row=start_line) from exc
         if not row or all(not cell.strip() for cell in row):
             continue  # blank lines are not records
         delivered = len(row)
@@ -217,6 +226,49 @@ def parse_delimited_text(
     return frame
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return (
+            f": een veld is langer dan {csv.field_size_limit()} tekens "
+            "(vaak een aanhalingsteken dat niet wordt gesloten)"
+        )
+    return f" ({exc})"
+
+
+def check_zip_limits(path: str | Path, name: str, *, max_bytes: int, max_ratio: float | None = None) -> None:
+    """Refuse a zip bomb before anything is unpacked: members that unpack to more than `max_bytes`
+    together, or a member that is compressed suspiciously well (more than `max_ratio` to 1; real
+    exports stay near 10 to 1). A file that is no readable zip is left to the caller to report.
+
+    zipfile never unpacks more than a member's declared size (a lie ends in a CRC error), so the
+    declared sizes are what the limits are checked against.
+    """
+    ratio_limit = MAX_ZIP_RATIO if max_ratio is None else max_ratio
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        return
+    total = sum(info.file_size for info in infos)
+    if total > max_bytes:
+        raise SourceError(
+            name,
+            "zip-bestand is uitgepakt te groot",
+            value=f"{total} bytes uitgepakt",
+            expected=f"<= {max_bytes} bytes uitgepakt",
+        )
+    for info in infos:
+        if info.file_size > _RATIO_MIN_BYTES and info.file_size > ratio_limit * max(info.compress_size, 1):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise SourceError(
+                name,
+                f"zip-bestand is verdacht sterk gecomprimeerd ({info.filename!r} pakt {ratio:.0f} keer zo groot uit): "
+                "mogelijk een zip-bom",
+                value=info.filename,
+                expected=f"hoogstens {ratio_limit:g} keer zo groot uitgepakt",
+            )
+
+
 def read_xlsx(
     path: str | Path,
     *,
@@ -231,6 +283,12 @@ def read_xlsx(
     exponent), so the same number parser serves numeric cells and amounts typed as text.
     `header_row` is the Excel row number of the header (rows above it, such as a report title, are
     skipped); `_source_row` is the Excel row number.
+
+    Hostile workbooks: a zip bomb is refused before unpacking (`check_zip_limits`); macros (VBA) and
+    external links are never loaded; a formula is never evaluated: its value as Excel saved it is
+    read, and a formula without a saved value (a file written by a tool, never calculated) is refused
+    with its row and column rather than read as an empty cell. Rows are read no wider than the header,
+    so a sheet that claims 16,384 columns cannot blow up memory.
     """
     from openpyxl import load_workbook
 
@@ -238,8 +296,9 @@ def read_xlsx(
     name = display_name or path.name
     if not path.exists():
         raise SourceError(name, "bestand niet gevonden")
+    check_zip_limits(path, name, max_bytes=MAX_TEXT_BYTES)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False, keep_vba=False)
     except Exception as exc:  # openpyxl raises several types for a broken zip/xml
         raise SourceError(name, f"geen leesbaar XLSX-bestand ({type(exc).__name__}: {exc})") from exc
     try:
@@ -251,16 +310,31 @@ def read_xlsx(
         if not hasattr(worksheet, "iter_rows"):
             raise SourceError(name, f"werkblad {worksheet.title!r} is een grafiekblad, geen tabel")
         # read_only workbooks parse the sheet XML lazily: a damaged sheet fails here, not on opening.
-        rows = list(worksheet.iter_rows(values_only=True))
+        top = [
+            _trimmed(row)
+            for row in worksheet.iter_rows(
+                max_row=max(header_row, 50), max_col=MAX_XLSX_COLUMNS, values_only=True
+            )
+        ]
+        width = len(top[header_row - 1]) if len(top) >= header_row else 0
+        body: list[tuple[object, ...]] = []
+        if width:
+            for row in worksheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True):
+                body.append(row)
+                if len(body) > MAX_XLSX_ROWS:
+                    raise SourceError(
+                        name, "werkblad heeft meer rijen dan Excel toestaat", expected=f"<= {MAX_XLSX_ROWS} rijen"
+                    )
+        formulas = _formulas(path, workbook, worksheet, header_row, width)
     except SourceError:
         raise
     except Exception as exc:
         raise SourceError(name, f"werkblad niet leesbaar ({type(exc).__name__}: {exc})") from exc
     finally:
         workbook.close()
-    if len(rows) < header_row or not _filled(rows[header_row - 1]):
+    if len(top) < header_row or not _filled(top[header_row - 1]):
         # Point at the row that looks like the header (two or more filled cells), if any.
-        guess = next((i + 1 for i, row in enumerate(rows[:50]) if len(_filled(row)) >= 2), None)
+        guess = next((i + 1 for i, row in enumerate(top[:50]) if len(_filled(row)) >= 2), None)
         if guess is None:
             raise SchemaError(name, "werkblad is leeg of heeft geen kopregel", row=header_row)
         raise SchemaError(
@@ -269,13 +343,25 @@ def read_xlsx(
             row=header_row,
             expected=f"de kopregel op rij {header_row}; rij {guess} lijkt de kopregel (pas 'kopregel' in de mapping aan)",
         )
-    header = [str(h).strip() if h is not None else "" for h in rows[header_row - 1]]
+    header = [str(h).strip() if h is not None else "" for h in top[header_row - 1]]
     while header and header[-1] == "":
         header.pop()
     _check_header(header, name, header_row=header_row)
+    for (row, column), formula in sorted(formulas.items()):
+        offset = row - header_row - 1
+        inside = column < len(header) and 0 <= offset < len(body) and column < len(body[offset])
+        if inside and body[offset][column] is None:
+            raise SourceError(
+                name,
+                "formule zonder opgeslagen uitkomst: het bestand is niet in Excel berekend en opgeslagen",
+                row=row,
+                column=header[column],
+                value=formula,
+                expected="open en bewaar het bestand in Excel, of lever waarden in plaats van formules",
+            )
     records: list[list[object]] = []
     row_numbers: list[int] = []
-    for offset, row in enumerate(rows[header_row:], start=header_row + 1):
+    for offset, row in enumerate(body, start=header_row + 1):
         cells = list(row[: len(header)]) + [None] * max(0, len(header) - len(row))
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
             continue
@@ -285,6 +371,57 @@ def read_xlsx(
     frame[SOURCE_FILE] = name
     frame[SOURCE_ROW] = pd.array(row_numbers, dtype="Int64")
     return frame
+
+
+def _trimmed(row: Sequence[object]) -> tuple[object, ...]:
+    """A row without its trailing empty cells."""
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return tuple(row[:end])
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+
+
+def _formulas(path: Path, workbook: object, worksheet: object, header_row: int, width: int) -> dict[tuple[int, int], str]:
+    """(Excel row, 0-based column) -> formula text of the formula cells below the header.
+
+    Only when the sheet's XML holds a formula at all (a cheap scan); then the sheet is read once more
+    without cached values, which is where openpyxl shows the formulas. Nothing is evaluated.
+    """
+    from openpyxl import load_workbook
+
+    if not width:
+        return {}
+    archive = getattr(workbook, "_archive", None)
+    part = getattr(worksheet, "_worksheet_path", None)
+    if archive is not None and part:
+        with archive.open(part) as xml:
+            tail = b""
+            found = False
+            while chunk := xml.read(1 << 20):
+                if _FORMULA_TAG.search(tail + chunk):
+                    found = True
+                    break
+                tail = chunk[-64:]
+        if not found:
+            return {}
+    formulas: dict[tuple[int, int], str] = {}
+    raw_book = load_workbook(path, read_only=True, data_only=False, keep_links=False, keep_vba=False)
+    try:
+        raw_sheet = raw_book[getattr(worksheet, "title", "")]
+        for number, row in enumerate(
+            raw_sheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True), start=header_row + 1
+        ):
+            for column, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("="):
+                    formulas[(number, column)] = value
+            if number - header_row > MAX_XLSX_ROWS:
+                break
+    finally:
+        raw_book.close()
+    return formulas
 
 
 def _filled(row: Sequence[object]) -> list[object]:
@@ -320,6 +457,24 @@ def _check_header(header: Sequence[str], name: str, *, header_row: int) -> None:
         if key in seen:
             raise SchemaError(name, "kolomnaam komt twee keer voor in de kopregel", row=header_row, column=column)
         seen[key] = column
+
+
+@contextmanager
+def delivered_columns(labels: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise a SourceError that names a contract column with the header as the file spells it.
+
+    A steward searches the file for the column an error names; after `map_columns` the parsers see
+    contract names ('jaar'), the file may say 'JAAR' or 'Jaar '.
+    """
+    try:
+        yield
+    except SourceError as exc:
+        label = labels.get(exc.column) if exc.column is not None else None
+        if label is None or label == exc.column:
+            raise
+        raise type(exc)(
+            exc.file, exc.message, row=exc.row, column=label, value=exc.value, expected=exc.expected
+        ) from exc
 
 
 def map_columns(
@@ -403,9 +558,10 @@ def parse_number(
     cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True)
     if thousands:
         # Only strip a thousands mark that really groups digits, so '12.5' in a comma file is refused.
-        cleaned = cleaned.str.replace(rf"(?<=\d){re.escape(thousands)}(?=\d{{3}}(?:\D|$))", "", regex=True)
+        cleaned = cleaned.str.replace(rf"(?<=[0-9]){re.escape(thousands)}(?=[0-9]{{3}}(?:[^0-9]|$))", "", regex=True)
     dec = re.escape(decimal)
-    well_formed = cleaned.str.fullmatch(rf"[+-]?(?:\d+(?:{dec}\d+)?|{dec}\d+)").fillna(False).astype(bool)
+    # [0-9], not \d: \d also matches other scripts' digits ('٣'), which to_numeric turns into NaN.
+    well_formed = cleaned.str.fullmatch(rf"[+-]?(?:[0-9]+(?:{dec}[0-9]+)?|{dec}[0-9]+)").fillna(False).astype(bool)
     bad = present & ~well_formed
     if bad.any():
         row, value = _first_bad(bad, frame, raw)
@@ -530,7 +686,7 @@ def parse_code(
     return text
 
 
-_POSTCODE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
+_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
 
 
 def normalise_postcode(series: pd.Series) -> pd.Series:
@@ -541,7 +697,7 @@ def normalise_postcode(series: pd.Series) -> pd.Series:
     return out
 
 
-_HOUSE = re.compile(r"^\s*(\d+)\s*[-/ ]?\s*([A-Za-z](?![A-Za-z]))?\s*[-/ ]?\s*(.*?)\s*$")
+_HOUSE = re.compile(r"^\s*([0-9]+)\s*[-/ ]?\s*([A-Za-z](?![A-Za-z]))?\s*[-/ ]?\s*(.*?)\s*$")
 
 
 def split_huisnummer(series: pd.Series) -> pd.DataFrame:
@@ -562,7 +718,7 @@ def split_huisnummer(series: pd.Series) -> pd.DataFrame:
 # and the house part is the first blank-separated token that starts with a digit after it, so
 # '1e Oosterparkstraat 12-2' and "'s-Gravenweg 7 bis" split right. A street name that itself ends
 # in a number ('Laan 1940-1945 12') cannot be told apart and splits at its first number.
-_ADRES = re.compile(r"^\s*(?P<straat>\S*[^\W\d_][^\s]*(?:\s+\D\S*)*?)\s+(?P<huis>\d.*?)\s*$")
+_ADRES = re.compile(r"^\s*(?P<straat>\S*[^\W\d_][^\s]*(?:\s+\D\S*)*?)\s+(?P<huis>[0-9].*?)\s*$")
 
 
 def split_adres(series: pd.Series) -> pd.DataFrame:
@@ -610,7 +766,7 @@ def normalise_cbs_code(series: pd.Series, prefix: str, digits: int) -> pd.Series
     """
     text = series.astype("str").where(series.notna(), None).str.strip().str.upper()
     text = text.str.replace(r"\s+", "", regex=True)
-    bare = text.str.fullmatch(rf"\d{{1,{digits}}}").fillna(False).astype(bool)
+    bare = text.str.fullmatch(rf"[0-9]{{1,{digits}}}").fillna(False).astype(bool)
     text = text.where(~bare, prefix + text.str.zfill(digits))
     return text.replace("", None).astype("str")
 
@@ -622,7 +778,7 @@ def normalise_bag_id(series: pd.Series, *, file: str, frame: pd.DataFrame, colum
     """
     text = series.astype("str").where(series.notna(), None).str.strip()
     text = text.str.replace(r"\.0$", "", regex=True)
-    not_digits = text.notna() & ~text.str.fullmatch(r"\d{1,16}").fillna(False).astype(bool)
+    not_digits = text.notna() & ~text.str.fullmatch(r"[0-9]{1,16}").fillna(False).astype(bool)
     if not_digits.any():
         row, value = _first_bad(not_digits, frame, series)
         raise SourceError(file, "geen geldig BAG-id", row=row, column=column, value=value, expected="16 cijfers")

@@ -24,6 +24,7 @@ from sources.errors import ReadResult, SchemaError, SourceError
 from sources.formats import (
     SOURCE_FILE,
     SOURCE_ROW,
+    delivered_columns,
     map_columns,
     normalise_header,
     parse_integer,
@@ -66,12 +67,13 @@ SUM_TOLERANCE = 0.01
 # niveau -> (key column, name column, code pattern). Checked from most to least specific, so a
 # buurten file that also carries wk_code / gm_code is still read as buurten.
 LEVELS: dict[str, tuple[str, str | None, str]] = {
-    "buurt": ("bu_code", "bu_naam", r"BU\d{4}[0-9A-Z]{4}"),
-    "wijk": ("wk_code", "wk_naam", r"WK\d{4}[0-9A-Z]{2}"),
-    "gemeente": ("gm_code", "gm_naam", r"GM\d{4}"),
-    "pc4": ("pc4", None, r"[1-9]\d{3}"),
+    "buurt": ("bu_code", "bu_naam", r"BU[0-9]{4}[0-9A-Z]{4}"),
+    "wijk": ("wk_code", "wk_naam", r"WK[0-9]{4}[0-9A-Z]{2}"),
+    "gemeente": ("gm_code", "gm_naam", r"GM[0-9]{4}"),
+    "pc4": ("pc4", None, r"[1-9][0-9]{3}"),
     "grid": ("grid_id", None, r"[0-9A-Za-z][0-9A-Za-z_.\-]*"),
 }
+_NAME_COLUMNS = tuple(n for _k, n, _p in LEVELS.values() if n)
 _EXAMPLES = {
     "buurt": "BU + 4 cijfers + 4 cijfers/letters, bijv. BU03920100 of BU0363AA06",
     "wijk": "WK + 4 cijfers + 2 cijfers/letters, bijv. WK039201 of WK0363AA",
@@ -135,6 +137,11 @@ def load_klassegrenzen(path: str | Path | None = None) -> pd.DataFrame:
         raise SchemaError(name, f"kolom(men) ontbreken: {', '.join(missing)}", row=1, column=missing[0],
                           expected=", ".join(_BOUNDARY_COLUMNS))
     raw = raw.rename(columns={header[normalise_header(c)]: c for c in _BOUNDARY_COLUMNS})
+    with delivered_columns({c: header[normalise_header(c)] for c in _BOUNDARY_COLUMNS}):
+        return _boundary_table(raw, name)
+
+
+def _boundary_table(raw: pd.DataFrame, name: str) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "klasse": parse_integer(raw, "klasse", file=name),
@@ -146,9 +153,16 @@ def load_klassegrenzen(path: str | Path | None = None) -> pd.DataFrame:
             SOURCE_ROW: raw[SOURCE_ROW],
         }
     )
-    if sorted(table["klasse"].dropna().astype(int).tolist()) != list(range(1, 10)):
+    # A bad class is a cell problem: name its row. Only a class that is missing altogether has none.
+    klasse = table["klasse"]
+    bad = klasse.isna() | ~klasse.isin(list(range(1, 10))).fillna(False).astype(bool) | klasse.duplicated()
+    if bad.any():
+        first = bad[bad].index[0]
+        raise SourceError(name, "klassen moeten precies 1 t/m 9 zijn, elk één keer", row=int(table.at[first, SOURCE_ROW]),
+                          column="klasse", value=raw.at[first, "klasse"], expected="1, 2, ..., 9 (elk één keer)")
+    if sorted(klasse.astype(int).tolist()) != list(range(1, 10)):
         raise SourceError(name, "klassen moeten precies 1 t/m 9 zijn", column="klasse",
-                          value=table["klasse"].tolist(), expected="1, 2, ..., 9 (elk één keer)")
+                          value=klasse.tolist(), expected="1, 2, ..., 9 (elk één keer)")
     table = table.sort_values("klasse").reset_index(drop=True)
     for _, row in table.iterrows():
         k = int(row["klasse"])
@@ -198,6 +212,27 @@ def read_scores(
     path = Path(path)
     name = display_name or path.name
     raw = read_delimited(path, display_name=name)
+    with delivered_columns(_labels(raw)):
+        return _read_scores(path, name, raw, boundaries_path)
+
+
+def _labels(raw: pd.DataFrame) -> dict[str, str]:
+    """Contract and canonical column names -> the header as delivered (what errors name)."""
+    delivered = {normalise_header(c): c for c in raw.columns if not str(c).startswith("_source")}
+    labels: dict[str, str] = {}
+    for canonical in ("jaar", "kscore", *SCORES, *(k for k, _n, _p in LEVELS.values()), *_NAME_COLUMNS):
+        if normalise_header(canonical) in delivered:
+            labels[canonical] = delivered[normalise_header(canonical)]
+    for key, naam, _pattern in LEVELS.values():  # most specific level first, as _detect_level
+        if key in labels:
+            labels["gebied_code"] = labels[key]
+            if naam and naam in labels:
+                labels["gebied_naam"] = labels[naam]
+            break
+    return labels
+
+
+def _read_scores(path: Path, name: str, raw: pd.DataFrame, boundaries_path: str | Path | None) -> ReadResult:
     warnings: list[str] = []
 
     niveau = _detect_level(raw, name)
@@ -309,7 +344,7 @@ def _codes(frame: pd.DataFrame, name: str, niveau: str, pattern: str, *, header:
         first = bad[bad].index[0]
         raise SourceError(
             name,
-            f"geen geldige {niveau}code",
+            f"{niveau}code ontbreekt" if pd.isna(raw.at[first]) else f"geen geldige {niveau}code",
             row=int(frame.at[first, SOURCE_ROW]),
             column=header,
             value=raw.at[first],
@@ -318,14 +353,14 @@ def _codes(frame: pd.DataFrame, name: str, niveau: str, pattern: str, *, header:
     return codes.astype("str")
 
 
-_COMMA_NUMBER = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
-_POINT_NUMBER = re.compile(r"^\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*$")
+_COMMA_NUMBER = re.compile(r"^\s*[-+]?[0-9]*,[0-9]+\s*$")
+_POINT_NUMBER = re.compile(r"^\s*[-+]?[0-9]*\.[0-9]+([eE][-+]?[0-9]+)?\s*$")
 
 
 def _detect_decimal(frame: pd.DataFrame, name: str) -> str:
     """Decimal comma or point, from the score cells; a file that mixes both is refused."""
-    comma_at: tuple[int, object] | None = None
-    point_at: tuple[int, object] | None = None
+    comma_at: tuple[int, str, object] | None = None
+    point_at: tuple[int, str, object] | None = None
     for column in SCORES:
         values = frame[column].dropna().astype("str")
         if values.empty:
@@ -334,16 +369,17 @@ def _detect_decimal(frame: pd.DataFrame, name: str) -> str:
         point = values.str.match(_POINT_NUMBER)
         if comma.any() and comma_at is None:
             index = comma[comma].index[0]
-            comma_at = (int(frame.at[index, SOURCE_ROW]), values.at[index])
+            comma_at = (int(frame.at[index, SOURCE_ROW]), column, values.at[index])
         if point.any() and point_at is None:
             index = point[point].index[0]
-            point_at = (int(frame.at[index, SOURCE_ROW]), values.at[index])
+            point_at = (int(frame.at[index, SOURCE_ROW]), column, values.at[index])
     if comma_at and point_at:
-        row, value = max(comma_at, point_at, key=lambda item: item[0])
+        row, column, value = max(comma_at, point_at, key=lambda item: item[0])
         raise SourceError(
             name,
             "decimale komma en decimale punt door elkaar",
             row=row,
+            column=column,
             value=value,
             expected="één decimaalteken in het hele bestand",
         )

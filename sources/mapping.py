@@ -26,6 +26,7 @@ hold YAML anchors (e.g. one gemeente name table shared by several columns).
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,9 +97,10 @@ DTYPES: dict[str, str] = {
 }
 
 ENERGIELABELS = ("A+++++", "A++++", "A+++", "A++", "A+", "A", "B", "C", "D", "E", "F", "G")
-GEMEENTE_CODE = re.compile(r"GM\d{4}")
-WIJK_CODE = re.compile(r"WK\d{4}[0-9A-Z]{2}")
-BUURT_CODE = re.compile(r"BU\d{4}[0-9A-Z]{4}")
+# [0-9], not \d: \d also matches the digits of other scripts ('GM٠٣٩٢').
+GEMEENTE_CODE = re.compile(r"GM[0-9]{4}")
+WIJK_CODE = re.compile(r"WK[0-9]{4}[0-9A-Z]{2}")
+BUURT_CODE = re.compile(r"BU[0-9]{4}[0-9A-Z]{4}")
 DATE_MIN = pd.Timestamp("1900-01-01")
 
 # Free-form house number ('12A', '12-2', '7 bis'): an input-only column, split into the three
@@ -268,6 +270,12 @@ class _MappingLoader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "in een mapping", node.start_mark, "een lijst of mapping als sleutel", key_node.start_mark
+                ) from None
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "in een mapping",
@@ -283,6 +291,68 @@ _MappingLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+# A YAML file is configuration a person writes: these bounds are far above any real file (the largest
+# has a few hundred nodes) and far below what would take the loader minutes: anchors and aliases can
+# expand a few lines into billions of nodes ('billion laughs'), which pydantic and error messages
+# would walk one by one.
+MAX_YAML_BYTES = 5 * 1024 * 1024
+MAX_YAML_NODES = 100_000
+MAX_YAML_DEPTH = 50
+
+
+class YamlLimitError(ValueError):
+    """A YAML file too large, too deeply nested or too self-referential to load safely."""
+
+
+def read_yaml_file(path: Path) -> Any:
+    """Load a configuration file with `_MappingLoader`, within the bounds above.
+
+    Raises YamlLimitError, yaml.YAMLError or UnicodeDecodeError; callers turn them into their own
+    error naming the file.
+    """
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise YamlLimitError(f"bestand is te groot ({size} bytes; hoogstens {MAX_YAML_BYTES})")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.load(text, Loader=_MappingLoader)  # noqa: S506 (a SafeLoader)
+    except RecursionError:
+        raise YamlLimitError(f"YAML is te diep genest (hoogstens {MAX_YAML_DEPTH} niveaus)") from None
+    _check_expansion(data)
+    return data
+
+
+def _check_expansion(root: Any) -> None:
+    """Count the nodes as a reader sees them (every alias expanded), without expanding anything."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        key = id(node)
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else list(node)
+        if done:
+            on_path.discard(key)
+            total = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if total > MAX_YAML_NODES:
+                raise YamlLimitError(
+                    f"YAML breidt via ankers en verwijzingen (&/*) uit tot meer dan {MAX_YAML_NODES} elementen"
+                )
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise YamlLimitError("YAML verwijst naar zichzelf: een anker (&) wordt binnen zichzelf gebruikt (*)")
+        if depth > MAX_YAML_DEPTH:
+            raise YamlLimitError(f"YAML is te diep genest (hoogstens {MAX_YAML_DEPTH} niveaus)")
+        on_path.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if isinstance(child, dict | list))
+
 
 Separator = Literal[";", ",", "\t", "|"]
 
@@ -319,6 +389,14 @@ Headers = str | list[str]
 ValueMap = dict[str, str | None]
 
 
+class _KeyedError(ValueError):
+    """A validation error that knows the dotted key it is about (pydantic only knows the model)."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 def _check_section(
     kolommen: Mapping[str, Headers],
     waarden: Mapping[str, ValueMap],
@@ -331,38 +409,41 @@ def _check_section(
     allowed = [*known, *extra_inputs]
     for key in kolommen:
         if key not in allowed:
-            raise ValueError(f"onbekende contractkolom {key!r} in kolommen; toegestaan: {', '.join(allowed)}")
+            raise _KeyedError(
+                f"onbekende contractkolom {key!r} in kolommen; toegestaan: {', '.join(allowed)}", f"kolommen.{key}"
+            )
     missing = [spec.name for spec in specs if spec.required and spec.name not in kolommen]
     if missing:
-        raise ValueError(f"verplichte contractkolom(men) niet in kolommen: {', '.join(missing)}")
+        raise _KeyedError(f"verplichte contractkolom(men) niet in kolommen: {', '.join(missing)}", "kolommen")
     for combined in (HUISNUMMER_VOLLEDIG, ADRES_VOLLEDIG):
         if combined in kolommen:
             others = (*_ADDRESS_PARTS, HUISNUMMER_VOLLEDIG) if combined == ADRES_VOLLEDIG else _ADDRESS_PARTS
             clash = [c for c in others if c in kolommen]
             if clash:
-                raise ValueError(
+                raise _KeyedError(
                     f"{combined!r} en {', '.join(repr(c) for c in clash)} samen in kolommen; "
-                    "kies het volledige huisnummer/adres óf de losse kolommen"
+                    "kies het volledige huisnummer/adres óf de losse kolommen",
+                    f"kolommen.{combined}",
                 )
     seen: dict[str, str] = {}
     for key, headers in kolommen.items():
         for header in [headers] if isinstance(headers, str) else headers:
             if not header.strip():
-                raise ValueError(f"lege kopnaam bij kolommen.{key}")
+                raise _KeyedError(f"lege kopnaam bij kolommen.{key}", f"kolommen.{key}")
             norm = normalise_header(header)
             if norm in seen:
-                raise ValueError(f"kop {header!r} hoort bij zowel {seen[norm]!r} als {key!r}")
+                raise _KeyedError(f"kop {header!r} hoort bij zowel {seen[norm]!r} als {key!r}", f"kolommen.{key}")
             seen[norm] = key
     for key, values in waarden.items():
         if key not in kolommen:
-            raise ValueError(f"waarden.{key}: kolom {key!r} staat niet in kolommen")
+            raise _KeyedError(f"waarden.{key}: kolom {key!r} staat niet in kolommen", f"waarden.{key}")
         spec = known.get(key)
         if spec is None:
             continue
         for delivered, target in values.items():
             problem = _target_problem(spec, target)
             if problem:
-                raise ValueError(f"waarden.{key}: {delivered!r} -> {target!r}: {problem}")
+                raise _KeyedError(f"waarden.{key}: {delivered!r} -> {target!r}: {problem}", f"waarden.{key}")
 
 
 def _target_problem(spec: ColumnSpec, target: str | None) -> str | None:
@@ -489,15 +570,25 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise MappingError(path, "mappingbestand niet gevonden")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)  # noqa: S506
+        data = read_yaml_file(path)
     except yaml.YAMLError as exc:
         raise MappingError(path, f"geen geldige YAML: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise MappingError(path, "mappingbestand is geen UTF-8") from exc
+    except YamlLimitError as exc:
+        raise MappingError(path, str(exc)) from None
     if not isinstance(data, dict):
         raise MappingError(path, "mapping moet een YAML-mapping (sleutel: waarde) zijn")
     # Top-level keys starting with 'x-' only hold YAML anchors (shared value maps); not part of the schema.
     return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """repr() for an error message, cut short: a hostile value may be megabytes long."""
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlist, short.maxdict, short.maxlevel = limit, limit, 5, 5, 2
+    text = short.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _validation_message(exc: ValidationError) -> tuple[str, str | None]:
@@ -506,12 +597,20 @@ def _validation_message(exc: ValidationError) -> tuple[str, str | None]:
     first_key: str | None = None
     for error in exc.errors():
         loc = ".".join(str(p) for p in error["loc"])
+        keyed = getattr((error.get("ctx") or {}).get("error"), "key", None)
+        where = ".".join(p for p in (loc, keyed) if p)
         if first_key is None:
-            first_key = loc or None
+            first_key = where or None
         if error["type"] == "extra_forbidden":
             text = f"onbekende sleutel {loc!r}"
         elif error["type"] == "missing":
             text = f"sleutel {loc!r} ontbreekt"
+        elif error["type"] == "literal_error":
+            expected = str((error.get("ctx") or {}).get("expected", "")).replace(" or ", " of ")
+            text = f"{loc}: ongeldige waarde {_short(error.get('input'))}; toegestaan: {expected}"
+        elif error["type"] == "string_pattern_mismatch":
+            pattern = (error.get("ctx") or {}).get("pattern", "")
+            text = f"{loc}: ongeldige waarde {_short(error.get('input'))}; verwacht: tekst volgens het patroon {pattern}"
         else:
             msg = str(error["msg"]).removeprefix("Value error, ")
             text = f"{loc}: {msg}" if loc else msg

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 FILE_NAME = re.compile(
-    r"^planlijst_(?P<gemeente>GM\d{4})_(?P<datum>\d{4}-\d{2}-\d{2})\.(?P<ext>csv|txt|xlsx|xlsm)$", re.IGNORECASE
+    r"^planlijst_(?P<gemeente>GM[0-9]{4})_(?P<datum>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(?P<ext>csv|txt|xlsx|xlsm)$", re.IGNORECASE
 )
 CSV_SUFFIXES = {".csv", ".txt"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}

@@ -7,14 +7,13 @@ readers of sources.formats: a damaged file fails with a SourceError naming file,
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
-
-import os
 
 import pandas as pd
 

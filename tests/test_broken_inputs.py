@@ -108,7 +108,7 @@ CASES: list[tuple[str, str, Fails | Loads]] = [
     ("leefbaarometer/bad_number.csv", "read_scores", Fails(4, "lbm", "geen geldig getal", value="4.10.00")),
     ("leefbaarometer/unknown_class.csv", "read_scores", Fails(3, "kscore", "geen geldige klasse", value="10")),
     ("leefbaarometer/bad_code.csv", "read_scores", Fails(4, "bu_code", "geen geldige buurtcode", value="BU039201")),
-    ("leefbaarometer/duplicate_area_year.csv", "read_scores", Fails(5, "gebied_code", "twee keer voor in 2024")),
+    ("leefbaarometer/duplicate_area_year.csv", "read_scores", Fails(5, "bu_code", "twee keer voor in 2024")),
     ("leefbaarometer/dimension_sum_off.csv", "read_scores", Loads(3, "wijkt meer dan 0.01 af van afw in 1 rij(en)")),
     ("leefbaarometer/wrong_separator.csv", "read_scores", Fails(2, None, "17 velden, de kopregel 10")),
     ("leefbaarometer/ragged.csv", "read_scores", Fails(3, None, "11 velden, de kopregel 10")),
