@@ -91,6 +91,16 @@ def _failed_gemeente_and_correction(instance, instance2, landing_folder, data_qu
     assert len(_tick(instance2, landing_folder, data_quality).run_requests) == 1
 
 
+def test_no_new_load_while_the_previous_fan_out_still_runs(landing):
+    landing_folder, data_quality = landing
+    with dg.instance_for_test() as instance:
+        running = _record_run(instance, "kpi_per_gemeente", dg.DagsterRunStatus.STARTED, {})
+        skipped = _tick(instance, landing_folder, data_quality)
+        assert not skipped.run_requests and running.run_id[:8] in skipped.skip_message
+        instance.report_run_failed(running)
+        assert len(_tick(instance, landing_folder, data_quality).run_requests) == 1
+
+
 def test_a_stale_kpi_is_not_alerted_when_nothing_changed_since_the_last_complete_load(landing, webhook):  # noqa: F811
     landing_folder, data_quality = landing
     url, recorder = webhook

@@ -21,13 +21,15 @@ file works as before.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+T = TypeVar("T")
 
 DEFAULT_SCHEMA = "kpi"
 MONITOR_SCHEMA = "monitor"
@@ -137,23 +139,7 @@ class Warehouse:
         inside the same transaction (DuckDB and PostgreSQL both have transactional DDL), and so are
         its dashboard view and grant.
         """
-        try:
-            for attempt in Retrying(
-                retry=retry_if_exception(_is_duckdb_lock_conflict),
-                wait=wait_exponential(multiplier=0.2, max=5),
-                stop=stop_after_delay(PUBLISH_LOCK_WAIT_SECONDS),
-                reraise=True,
-            ):
-                with attempt:
-                    return self._publish_once(tables, slices or {})
-        except Exception as exc:
-            if _is_duckdb_lock_conflict(exc):
-                raise WarehouseError(
-                    f"het warehouse-bestand wordt na {PUBLISH_LOCK_WAIT_SECONDS} s nog door een ander proces "
-                    "geschreven; niets gewijzigd"
-                ) from exc
-            raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return wait_for_duckdb_lock(lambda: self._publish_once(tables, slices or {}))
 
     def _publish_once(
         self, tables: Mapping[str, tuple[TableSpec, pd.DataFrame]], slices: Mapping[str, Sequence[str]]
@@ -194,13 +180,20 @@ class Warehouse:
             params.update(dict(zip(names, [str(v) for v in values], strict=True)))
             clauses.append(f'"{column}" IN ({", ".join(":" + n for n in names)})' if names else "FALSE")
         condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.engine.connect() as connection:
-            result = connection.execute(sa.text(f'SELECT * FROM "{schema}"."{table}"{condition}'), params)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+        def select() -> pd.DataFrame:
+            with self.engine.connect() as connection:
+                result = connection.execute(sa.text(f'SELECT * FROM "{schema}"."{table}"{condition}'), params)
+                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+        return wait_for_duckdb_lock(select)
 
     def table_exists(self, schema: str, table: str) -> bool:
-        with self.engine.connect() as connection:
-            return bool(_stored_columns(connection, schema, table))
+        def exists() -> bool:
+            with self.engine.connect() as connection:
+                return bool(_stored_columns(connection, schema, table))
+
+        return wait_for_duckdb_lock(exists)
 
     def ensure_dashboard_access(self, reader_role: str = DASHBOARD_READER) -> None:
         """Idempotently set up what dashboards read: schema ``dashboard`` with a view per KPI table,
@@ -208,9 +201,12 @@ class Warehouse:
         on its views only. Needs CREATEROLE when the role does not exist yet. The alembic baseline runs
         the same code; give people or tools a login role that is a member:
         ``CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE dashboard_reader``."""
-        try:
+        def apply() -> None:
             with self.engine.begin() as connection:
                 apply_dashboard_access(connection, reader_role)
+
+        try:
+            wait_for_duckdb_lock(apply)
         except sa.exc.SQLAlchemyError as exc:
             raise WarehouseError(f"dashboardtoegang niet ingericht ({type(exc).__name__}: {exc.args[0] if exc.args else exc})") from exc
 
@@ -269,6 +265,29 @@ def ensure_schema(connection: sa.Connection, schema: str) -> None:
     found = connection.execute(sa.text(query), {"s": schema}).first()
     if found is None:
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+def wait_for_duckdb_lock(action: Callable[[], T]) -> T:
+    """Run `action`, retrying while another process holds the DuckDB file (DuckDB allows one process
+    per file; the conflict is raised at connect, before anything is read or written). After
+    PUBLISH_LOCK_WAIT_SECONDS: a WarehouseError. PostgreSQL never raises this and runs straight."""
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception(_is_duckdb_lock_conflict),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_delay(PUBLISH_LOCK_WAIT_SECONDS),
+            reraise=True,
+        ):
+            with attempt:
+                return action()
+    except Exception as exc:
+        if _is_duckdb_lock_conflict(exc):
+            raise WarehouseError(
+                f"het warehouse-bestand wordt na {PUBLISH_LOCK_WAIT_SECONDS} s nog door een ander proces "
+                "geschreven; niets gewijzigd"
+            ) from exc
+        raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _is_duckdb_lock_conflict(exc: BaseException) -> bool:

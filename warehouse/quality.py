@@ -7,11 +7,12 @@ kpi): a failed run writes what failed here, while the KPI tables stay as they we
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from warehouse import TableSpec, Warehouse, WarehouseError, ensure_schema
+from warehouse import TableSpec, Warehouse, WarehouseError, ensure_schema, wait_for_duckdb_lock
 
 DQ_SCHEMA = "dq"
 
@@ -84,7 +85,7 @@ def record_quarantine(
     current["dataset"] = dataset
     current["waarde"] = current["waarde"].astype("str")
     current["rij"] = pd.to_numeric(current["rij"]).astype("Int64")
-    try:
+    def write() -> tuple[pd.Series, pd.DataFrame]:
         with warehouse.engine.begin() as connection:
             table = _ensure(connection, QUARANTINE)
             rows = connection.execute(
@@ -108,6 +109,10 @@ def record_quarantine(
             if len(out):
                 records = out.astype("object").where(out.notna(), None)
                 connection.execute(table.insert(), records.to_dict(orient="records"))
+        return still, resolved
+
+    try:
+        still, resolved = wait_for_duckdb_lock(write)
     except sa.exc.SQLAlchemyError as exc:
         raise WarehouseError(f"quarantaine van {dataset} niet bijgewerkt ({type(exc).__name__}: {exc})") from exc
     return {"nieuw": int((~still).sum()), "nog_open": int(still.sum()), "opgelost": len(resolved)}
@@ -120,20 +125,25 @@ def record_corrections(warehouse: Warehouse, audit: pd.DataFrame, *, run_id: str
     records["run_id"] = run_id
     records["toegepast_op"] = now
     records = records.astype("object").where(records.notna(), None)
-    try:
+    def write() -> None:
         with warehouse.engine.begin() as connection:
             table = _ensure(connection, CORRECTION_AUDIT)
             connection.execute(table.insert(), records.to_dict(orient="records"))
+
+    try:
+        wait_for_duckdb_lock(write)
     except sa.exc.SQLAlchemyError as exc:
         raise WarehouseError(f"correctie-audit niet geschreven ({type(exc).__name__}: {exc})") from exc
 
 
 def open_quarantine(warehouse: Warehouse, dataset: str | None = None) -> pd.DataFrame:
-    with warehouse.engine.connect() as connection:
-        table = _ensure(connection, QUARANTINE)
-        connection.commit()
-        query = sa.select(table).where(table.c.opgelost_op.is_(None))
-        if dataset:
-            query = query.where(table.c.dataset == dataset)
-        rows = connection.execute(query).fetchall()
-    return pd.DataFrame(rows, columns=[c for c, _ in QUARANTINE.columns])
+    def select() -> list[Any]:
+        with warehouse.engine.connect() as connection:
+            table = _ensure(connection, QUARANTINE)
+            connection.commit()
+            query = sa.select(table).where(table.c.opgelost_op.is_(None))
+            if dataset:
+                query = query.where(table.c.dataset == dataset)
+            return list(connection.execute(query).fetchall())
+
+    return pd.DataFrame(wait_for_duckdb_lock(select), columns=[c for c, _ in QUARANTINE.columns])
