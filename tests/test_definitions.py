@@ -1,4 +1,6 @@
 
+import dagster as dg
+
 from pipelines.definitions import defs
 
 
@@ -38,3 +40,13 @@ def test_suites_and_the_balance_block_the_kpis():
     suites = {k.name for k in graph.asset_check_keys if k.name.startswith("gx_")}
     assert len(suites) == 7
     assert suites | {"voorraad_balans"} <= blocking
+
+
+def test_the_code_location_validates_as_the_code_server_loads_it():
+    """Every job, schedule and sensor resolvable, node names unique (an op and a job once shared one)."""
+    from pipelines.definitions import defs as loaded
+
+    dg.Definitions.validate_loadable(loaded)
+    assert {j.name for j in loaded.get_repository_def().get_all_jobs()} >= {
+        "nightly", "kpi_per_gemeente", "ep_online_mutaties", "retentie_opschonen",
+    }
