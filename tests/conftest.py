@@ -61,3 +61,25 @@ def postgres_url() -> str:
     if not scratch.postgres_admin_url():  # pytest_runtest_setup already failed/skipped marked tests
         pytest.fail("postgres_url used by a test without the 'postgres' marker and no server configured")
     return scratch.create_scratch_database()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_defs_state_storage(monkeypatch):
+    """Every DagsterInstance makes its state storage the current one (a context variable) until it is
+    disposed; dg.materialize without an instance leaves its ephemeral instance to the garbage
+    collector, and the next materialize in this process then meets a dead weak reference
+    ("undefined DagsterInstance weakref"). Clear it at each test and before each materialize."""
+    import dagster as dg
+
+    from tests.pipeline_helpers import forget_disposed_instances
+
+    original = dg.materialize
+
+    def materialize(*args, **kwargs):
+        forget_disposed_instances()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dg, "materialize", materialize)
+    forget_disposed_instances()
+    yield
+    forget_disposed_instances()

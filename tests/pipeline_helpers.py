@@ -65,6 +65,7 @@ class Workspace:
         one range (all configured gemeenten unless given). The production path, one run per gemeente,
         is `run_per_gemeente`."""
         keys = sorted(gemeenten) if gemeenten else GEMEENTE_PARTITIES.get_partition_keys()
+        forget_disposed_instances()
         return dg.materialize(
             [*all_assets, *all_checks],
             resources=self.resources(),
@@ -78,6 +79,7 @@ class Workspace:
         self, gemeente: str, instance: dg.DagsterInstance | None = None, **resources: object
     ) -> dg.ExecuteInProcessResult:
         """One kpi_per_gemeente run, as the fan-out sensor starts it after the nightly load."""
+        forget_disposed_instances()
         return dg.materialize(
             [*all_assets, *all_checks],
             resources={**self.resources(), **resources},
@@ -86,6 +88,19 @@ class Workspace:
             instance=instance,
             raise_on_error=False,
         )
+
+
+def forget_disposed_instances() -> None:
+    """Every DagsterInstance makes its state storage the current one (a context variable) until it is
+    disposed; one left to the garbage collector leaves a dead weak reference that makes the next
+    materialize fail ("undefined DagsterInstance weakref"), and its disposal by the collector in the
+    middle of a later run restores such a stale value. Collect now, then clear."""
+    import gc
+
+    from dagster._core.storage.defs_state import base
+
+    gc.collect()
+    base._current_storage.set(None)
 
 
 def failed_steps(result: dg.ExecuteInProcessResult) -> list[str]:
