@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: setup run rerun test test-postgres lint ui sample migrate clean
+.PHONY: setup run rerun test test-postgres lint ui sample migrate clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -30,6 +30,16 @@ rerun: $(STAMP)
 ## Everything CI checks: lint, layer contract, types, tests.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 -q
+
+## Benchmarks (bench/README.md). The national data set is generated once into $(BENCH_DIR), outside
+## the repository (a few minutes, ~3 GB); bench_validation needs the staged values of `make run`.
+BENCH_DIR ?= /tmp/prestatiemonitor-bench
+bench: $(STAMP)
+	@test -f "$(BENCH_DIR)/national/manifest.json" || $(BIN)/python -m bench.generate_national --out "$(BENCH_DIR)/national"
+	$(BIN)/python -m bench.bench_ep_ingestion --data "$(BENCH_DIR)/national"
+	@if [ -f "$${PRESTATIEMONITOR_STORAGE_DIR:-$(DAGSTER_HOME)/assets}/stg_energielabels.parquet" ]; then \
+		$(BIN)/python -m bench.bench_validation; \
+	else echo "bench_validation overgeslagen: draai eerst make run"; fi
 
 ## The suite with every warehouse on a throwaway local PostgreSQL cluster (installs PostgreSQL when root).
 test-postgres: $(STAMP)

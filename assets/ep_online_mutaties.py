@@ -21,7 +21,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.raw import read_all
+from assets.raw import read_all, stock_filter_input
 from assets.resources import LandingFolder
 from sources import ep_online
 from sources.ep_online_api import (
@@ -115,6 +115,7 @@ def stock_filters(raw_bezit: pd.DataFrame) -> tuple[set[str], set[str]]:
     owners=["team:woningmarkt"],
     # on top of the API client's own retries (tenacity): a whole step that failed on the network
     retry_policy=dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    ins={"raw_bezit": stock_filter_input()},
 )
 def raw_ep_online_mutaties(
     context: dg.AssetExecutionContext, landing: LandingFolder, raw_bezit: pd.DataFrame

@@ -97,6 +97,16 @@ def raw_bezit(landing: LandingFolder) -> dg.Output:
     return dg.Output(frame, metadata=metadata)
 
 
+#: Metadata key on an AssetIn: only these columns of the upstream frame are loaded (pipelines/io.py).
+KOLOMMEN = "kolommen"
+#: What the EP-online assets read of raw_bezit: its BAG ids and addresses, not the 11 million full rows.
+STOCK_FILTER_COLUMNS = ["bag_vbo_id", "postcode", "huisnummer", "huisletter", "huisnummertoevoeging"]
+
+
+def stock_filter_input() -> dg.AssetIn:
+    return dg.AssetIn("raw_bezit", metadata={KOLOMMEN: STOCK_FILTER_COLUMNS})
+
+
 _EP_TOTAL = re.compile(r"^v(\d{8})_v\d+(_csv)?\.(zip|csv)$", re.IGNORECASE)
 
 
@@ -116,6 +126,7 @@ def newest_total_file(files: list[Path]) -> Path:
     kinds={"duckdb", "csv"},
     owners=["team:woningmarkt"],
     retry_policy=SOURCE_RETRY,
+    ins={"raw_bezit": stock_filter_input()},
 )
 def raw_ep_online(landing: LandingFolder, raw_bezit: pd.DataFrame) -> dg.Output:
     path = newest_total_file(landing.files("ep_online", "*"))

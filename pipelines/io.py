@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from assets.partitions import GEMEENTE_KOLOM, GEMEENTE_PARTITIES, run_partition_keys
+from assets.raw import KOLOMMEN
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -76,14 +77,18 @@ class ParquetStore(dg.IOManager):
         if context.has_asset_partitions:
             return self._load_partitions(context, key)
         path = self.path_for(key)
-        column = (context.definition_metadata or {}).get(GEMEENTE_KOLOM)
+        metadata = context.definition_metadata or {}
+        # An input that declares its columns (assets.raw.KOLOMMEN) loads only those: the EP-online
+        # assets need five columns of the national stock, not its 11 million full rows.
+        columns = list(metadata[KOLOMMEN]) if metadata.get(KOLOMMEN) else None
+        column = metadata.get(GEMEENTE_KOLOM)
         keys = run_partition_keys(context.step_context) if column else None
         if keys is None:
-            return pd.read_parquet(path)
+            return pd.read_parquet(path, columns=columns)
         names = set(pq.read_schema(path).names)
         if column not in names:
             raise ValueError(f"{key.to_user_string()}: kolom {column!r} om op gemeente te selecteren ontbreekt")
-        table = pq.read_table(path, filters=[(column, "in", list(keys))])
+        table = pq.read_table(path, columns=columns, filters=[(column, "in", list(keys))])
         return table.to_pandas().reset_index(drop=True)
 
     def _load_partitions(self, context: dg.InputContext, key: dg.AssetKey) -> object:

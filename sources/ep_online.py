@@ -681,15 +681,17 @@ def _scan(
             )
             conditions.append(f"{key_expr} IN (SELECT k FROM wanted_key)")
         inner_columns = ", ".join(sorted(set(col.values()), key=lambda c: int(c[1:])))
+        source = f"(SELECT {inner_columns}, ordinality AS _ordinality FROM {scan}) AS scan"
         where = f"WHERE {' OR '.join(conditions)}" if conditions else ""
+        if len(conditions) == 2:
+            # The address key (three regexes per row) only for rows whose BAG id is not wanted: half
+            # the national file; the same rows are kept.
+            source = f"(SELECT *, {conditions[0]} AS _by_bag FROM {source}) AS marked"
+            where = f"WHERE _by_bag OR (CASE WHEN _by_bag IS NOT TRUE THEN {key_expr} END) IN (SELECT k FROM wanted_key)"
         # No ORDER BY: sorting ~3 million kept rows of text in DuckDB and converting them with .df()
         # cost half the national load and ~4 GB of memory (bench/README.md). The rows come back as
         # Arrow and are put in file order below, on the ordinality alone, when they are not already.
-        sql = (
-            f"SELECT {selected}, _ordinality FROM "
-            f"(SELECT {inner_columns}, ordinality AS _ordinality FROM {scan}) AS scan "
-            f"{where}"
-        )
+        sql = f"SELECT {selected}, _ordinality FROM {source} {where}"
         try:
             table = con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:

@@ -555,14 +555,24 @@ def parse_number(
     raw = frame[column]
     present = raw.notna() & (raw.astype("str").str.strip() != "")
     text = raw.astype("str").where(present, None)
-    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True)
-    if thousands:
-        # Only strip a thousands mark that really groups digits, so '12.5' in a comma file is refused.
-        cleaned = cleaned.str.replace(rf"(?<=[0-9]){re.escape(thousands)}(?=[0-9]{{3}}(?:[^0-9]|$))", "", regex=True)
     dec = re.escape(decimal)
     # [0-9], not \d: \d also matches other scripts' digits ('٣'), which to_numeric turns into NaN.
-    well_formed = cleaned.str.fullmatch(rf"[+-]?(?:[0-9]+(?:{dec}[0-9]+)?|{dec}[0-9]+)").fillna(False).astype(bool)
-    bad = present & ~well_formed
+    number = rf"[+-]?(?:[0-9]+(?:{dec}[0-9]+)?|{dec}[0-9]+)"
+    # Most cells are plain numbers already ('974,78'); only the others go through the removal of
+    # currency signs, spaces and thousands marks, which pandas runs cell by cell in Python (the
+    # look-behind and the case-insensitive pattern have no vectorised form). A plain number holds
+    # none of those characters, so it is what that removal would have left.
+    other = present & ~text.str.fullmatch(number).fillna(False).astype(bool)
+    cleaned = text
+    bad = pd.Series(False, index=text.index)
+    if other.any():
+        rest = text[other].str.replace(_NUMBER_JUNK, "", regex=True)
+        if thousands:
+            # Only strip a thousands mark that really groups digits, so '12.5' in a comma file is refused.
+            rest = rest.str.replace(rf"(?<=[0-9]){re.escape(thousands)}(?=[0-9]{{3}}(?:[^0-9]|$))", "", regex=True)
+        well_formed = rest.str.fullmatch(number).fillna(False).astype(bool)
+        bad = other & ~well_formed.reindex(text.index, fill_value=True)
+        cleaned = text.where(~other, rest)
     if bad.any():
         row, value = _first_bad(bad, frame, raw)
         sample = "1.234,56" if decimal == "," else ("1,234.56" if thousands == "," else "1234.56")

@@ -29,6 +29,7 @@ from assets.common import (
     snapshot_by_gemeente,
     table_metadata,
 )
+from assets.kpi.inputs import ENERGIELABELS_STOCK
 from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 
@@ -163,7 +164,7 @@ def compute_energielabels(
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.1, §5 energielabels", ins={"stg_bezit": gemeente_in("stg_bezit"), "stg_energielabels": gemeente_in("stg_energielabels", None)}))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.1, §5 energielabels", ins={"stg_bezit": ENERGIELABELS_STOCK, "stg_energielabels": gemeente_in("stg_energielabels", None)}))
 def kpi_energielabels(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,

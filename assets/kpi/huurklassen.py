@@ -39,6 +39,7 @@ from assets.common import (
     snapshot_by_gemeente,
     table_metadata,
 )
+from assets.kpi.inputs import HUURKLASSEN_STOCK
 from assets.kpi.toewijzingen import missing_limits, period_rows, reference_check_result
 from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
@@ -176,7 +177,7 @@ def compute_huurklassen(stock: pd.DataFrame, lettings: pd.DataFrame, huurgrenzen
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.5, §5 huurklassen", ins={"stg_bezit": gemeente_in("stg_bezit"), "stg_toewijzingen": gemeente_in("stg_toewijzingen")}))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.5, §5 huurklassen", ins={"stg_bezit": HUURKLASSEN_STOCK, "stg_toewijzingen": gemeente_in("stg_toewijzingen")}))
 def kpi_huurklassen(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,

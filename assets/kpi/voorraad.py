@@ -24,6 +24,7 @@ from assets.common import (
     snapshot_by_gemeente,
     table_metadata,
 )
+from assets.kpi.inputs import VOORRAAD_STOCK
 from assets.partitions import gemeente_in, gemeenten_of
 from assets.settings import KpiSettings
 
@@ -123,7 +124,7 @@ def balance_errors(kpi: pd.DataFrame) -> pd.DataFrame:
     return bad.reset_index()
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 voorraadontwikkeling", ins={"stg_bezit": gemeente_in("stg_bezit"), "stg_voorraadmutaties": gemeente_in("stg_voorraadmutaties", None)}))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §5 voorraadontwikkeling", ins={"stg_bezit": VOORRAAD_STOCK, "stg_voorraadmutaties": gemeente_in("stg_voorraadmutaties", None)}))
 def kpi_voorraadontwikkeling(
     context: dg.AssetExecutionContext,
     kpi_settings: KpiSettings,

@@ -22,7 +22,8 @@ from assets.common import (
     snapshot_by_gemeente,
     table_metadata,
 )
-from assets.partitions import gemeente_in, gemeenten_of
+from assets.kpi.inputs import ZON_STOCK
+from assets.partitions import gemeenten_of
 from assets.settings import KpiSettings
 
 DEFINITION_ID = "zon"
@@ -92,7 +93,7 @@ def compute_zon(stock: pd.DataFrame, *, yield_kwh_per_kwp: float) -> pd.DataFram
     return out
 
 
-@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.6, §5 zon", ins={"stg_bezit": gemeente_in("stg_bezit")}))
+@dg.asset(**kpi_asset_args(TABLE, f"{DEFINITION_ID} v{DEFINITION_VERSION}", "DESIGN.md §3.6, §5 zon", ins={"stg_bezit": ZON_STOCK}))
 def kpi_zon(context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_bezit: pd.DataFrame) -> dg.Output:
     frame = compute_zon(stg_bezit, yield_kwh_per_kwp=kpi_settings.zon_opbrengst_kwh_per_kwp)
     frame = finish(

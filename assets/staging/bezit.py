@@ -11,6 +11,7 @@ import pandas as pd
 from assets.common import column_schema
 from assets.ep_online_mutaties import certificates_with_mutations
 from assets.quality import check_spec, validated
+from assets.raw import KOLOMMEN
 from assets.resources import DataQuality, WarehouseResource
 from sources.formats import address_key
 from sources.reference import ReferenceTable, load_gemeenten, load_huurgrenzen
@@ -49,7 +50,7 @@ def huurklasse(rent: pd.Series, years: pd.Series, huurgrenzen: ReferenceTable) -
 
 
 def stage_bezit(raw: pd.DataFrame, huurgrenzen: ReferenceTable, gemeenten: pd.DataFrame) -> pd.DataFrame:
-    frame = raw.copy()
+    frame = raw.copy(deep=False)  # copy-on-write (pandas 3): new columns do not double the stock in memory
     names = dict(zip(gemeenten["gemeente_code"], gemeenten["gemeente_naam"], strict=True))
     frame["gemeente_naam"] = frame["gemeente_code"].map(names).fillna(frame["gemeente_code"])
     peil = frame["peildatum"]
@@ -94,6 +95,10 @@ def stg_bezit(
     )
 
 
+#: The stock columns stg_energielabels reads (match_certificates and its metadata).
+MATCH_STOCK_COLUMNS = ["corporatie", "vhe_id", "is_woning", "bag_vbo_id", "adres_sleutel", "postcode", "huisnummer"]
+
+
 def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Attach (corporatie, vhe_id) to certificates: BAG VBO id first, the normalised address as fallback.
 
@@ -102,7 +107,7 @@ def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple
     """
     units = stock[stock["is_woning"]].drop_duplicates(["corporatie", "vhe_id"], keep="last")
     units = units[["corporatie", "vhe_id", "bag_vbo_id", "adres_sleutel"]]
-    certs = certificates.copy()
+    certs = certificates.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     certs["adres_sleutel"] = address_key(
         certs["postcode"], certs["huisnummer"], certs["huisletter"], certs["huisnummertoevoeging"]
     )
@@ -137,7 +142,9 @@ def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple
     ins={
         "raw_ep_online_mutaties": dg.AssetIn(
             partition_mapping=dg.AllPartitionMapping(), metadata={"allow_missing_partitions": True}
-        )
+        ),
+        # what the matching reads of the national stock (11.6 million rows), not all its columns
+        "stg_bezit": dg.AssetIn(metadata={KOLOMMEN: MATCH_STOCK_COLUMNS}),
     },
     **STAGING,
 )

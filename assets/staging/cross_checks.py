@@ -6,8 +6,14 @@ import dagster as dg
 import pandas as pd
 
 from assets.kpi.energielabels import GEEN_LABEL, label_at_peildatum
+from assets.raw import KOLOMMEN
 from sources.formats import address_key
 
+#: What the cross-source checks read of stg_bezit (the IO manager loads only these columns).
+CHECK_STOCK = dg.AssetIn("stg_bezit", metadata={KOLOMMEN: [
+    "corporatie", "peildatum", "vhe_id", "is_woning", "in_exploitatie", "energielabel", "bag_vbo_id", "postcode",
+    "huisnummer", "huisletter", "huisnummertoevoeging", "adres_sleutel", "_source_file", "_source_row",
+]})
 MAX_LABEL_MISMATCH_PCT = 10.0
 MAX_LETTINGS_OUTSIDE_STOCK_PCT = 2.0
 MAX_WITHOUT_VALID_LABEL_PCT = 25.0
@@ -57,7 +63,7 @@ def _share_check(name: str, bad: int, total: int, limit: float, sample: pd.DataF
 
 @dg.asset_check(
     asset="stg_energielabels",
-    additional_ins={"stg_bezit": dg.AssetIn("stg_bezit")},
+    additional_ins={"stg_bezit": CHECK_STOCK},
     description=f"Label in de bezitslijst wijkt af van het EP-online label op de laatste peildatum (WARN boven {MAX_LABEL_MISMATCH_PCT:g} %)",
 )
 def bezitslabel_vs_ep_online(stg_energielabels: pd.DataFrame, stg_bezit: pd.DataFrame) -> dg.AssetCheckResult:
@@ -69,7 +75,7 @@ def bezitslabel_vs_ep_online(stg_energielabels: pd.DataFrame, stg_bezit: pd.Data
 
 @dg.asset_check(
     asset="stg_energielabels",
-    additional_ins={"stg_bezit": dg.AssetIn("stg_bezit")},
+    additional_ins={"stg_bezit": CHECK_STOCK},
     description=f"Woningen zonder geldig EP-online label op de laatste peildatum (WARN boven {MAX_WITHOUT_VALID_LABEL_PCT:g} %)",
 )
 def woningen_zonder_geldig_label(stg_energielabels: pd.DataFrame, stg_bezit: pd.DataFrame) -> dg.AssetCheckResult:
@@ -81,7 +87,7 @@ def woningen_zonder_geldig_label(stg_energielabels: pd.DataFrame, stg_bezit: pd.
 
 @dg.asset_check(
     asset="stg_toewijzingen",
-    additional_ins={"stg_bezit": dg.AssetIn("stg_bezit")},
+    additional_ins={"stg_bezit": CHECK_STOCK},
     description=f"Toewijzingen van een adres dat in geen enkele bezitslijst staat (WARN boven {MAX_LETTINGS_OUTSIDE_STOCK_PCT:g} %)",
 )
 def toewijzingen_buiten_bezit(stg_toewijzingen: pd.DataFrame, stg_bezit: pd.DataFrame) -> dg.AssetCheckResult:

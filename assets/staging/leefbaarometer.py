@@ -26,7 +26,7 @@ def stg_leefbaarometer(
     warehouse: WarehouseResource,
     data_quality: DataQuality,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    frame = raw_leefbaarometer.copy()
+    frame = raw_leefbaarometer.copy(deep=False)  # copy-on-write (pandas 3)
     gemeenten = load_gemeenten()
     names = dict(zip(gemeenten["gemeente_code"], gemeenten["gemeente_naam"], strict=True))
     frame["gemeente_naam"] = frame["gemeente_code"].map(names).fillna(frame["gemeente_code"])

@@ -12,6 +12,7 @@ import pandas as pd
 
 from assets.common import column_schema
 from assets.quality import check_spec, validated
+from assets.raw import KOLOMMEN
 from assets.resources import DataQuality, WarehouseResource
 
 ORIGIN_TO_FLOW = {
@@ -32,6 +33,13 @@ REASON_TO_FLOW = {
 TRANSITION_COLUMNS = [
     "corporatie", "jaar", "peildatum_begin", "peildatum_eind", "vhe_id", "soort", "mutatie", "afgeleid",
     "gemeente_code_begin", "gemeente_code_eind", "daeb_begin", "daeb_eind", "huurklasse_begin", "huurklasse_eind",
+]
+
+
+#: What stock_transitions reads of stg_bezit (the IO manager loads only these columns).
+TRANSITION_STOCK_COLUMNS = [
+    "corporatie", "peildatum", "vhe_id", "is_woning", "in_exploitatie", "gemeente_code", "daeb", "huurklasse",
+    "uit_exploitatie_datum", "uit_exploitatie_reden", "herkomst",
 ]
 
 
@@ -106,6 +114,7 @@ def stock_transitions(stock: pd.DataFrame) -> pd.DataFrame:
     kinds={"pandas", "python"},
     owners=["team:woningmarkt"],
     check_specs=[check_spec("stg_voorraadmutaties")],
+    ins={"stg_bezit": dg.AssetIn(metadata={KOLOMMEN: TRANSITION_STOCK_COLUMNS})},
 )
 def stg_voorraadmutaties(
     context: dg.AssetExecutionContext,

@@ -54,7 +54,7 @@ def _require_pseudonymised(frame: pd.DataFrame, dataset: str, raw_asset: str) ->
 
 
 def stage_toewijzingen(raw: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    frame = raw.copy()
+    frame = raw.copy(deep=False)  # copy-on-write (pandas 3): only the new columns take memory
     frame["gemeente_naam"] = frame["gemeente_code"].map(names).fillna(frame["gemeente_code"])
     frame["jaar"] = frame["toewijzingsdatum"].dt.year.astype("Int64")
     frame["kwartaal"] = frame["toewijzingsdatum"].dt.quarter.astype("Int64")
@@ -62,7 +62,7 @@ def stage_toewijzingen(raw: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame
 
 
 def stage_woningzoekenden(raw: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    frame = raw.copy()
+    frame = raw.copy(deep=False)  # copy-on-write (pandas 3): only the new columns take memory
     frame["woongemeente_naam"] = frame["woongemeente_code"].map(names).fillna(frame["woongemeente_code"])
     frame["jaar"] = frame["periode_begin"].dt.year.astype("Int64")
     frame["actief"] = (frame["aantal_reacties"].fillna(0) >= 1).astype("bool")

@@ -1,0 +1,30 @@
+"""What the KPI assets read of the staged stock (stg_bezit, 11.6 million rows nationally): only the
+columns they use are loaded (pipelines/io.py, assets.raw.KOLOMMEN), for the gemeenten of the run. A
+national range run loaded the whole 6.5 GB frame in every stock KPI step, two steps at a time."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.partitions import GEMEENTE_KOLOM
+from assets.raw import KOLOMMEN
+from assets.settings import EFG_VRIJSTELLINGEN
+
+#: Every stock KPI: the unit, where it is, whether it counts, and where the row came from.
+STOCK_BASE = [
+    "corporatie", "peildatum", "vhe_id", "gemeente_code", "gemeente_naam", "wijk_code", "in_exploitatie",
+    "is_woning", "_source_file", "_source_row", "_source_snapshot",
+]
+
+
+def stock_in(*columns: str) -> dg.AssetIn:
+    """stg_bezit for a KPI asset: the run's gemeenten, the base columns and `columns`."""
+    return dg.AssetIn(
+        "stg_bezit", metadata={GEMEENTE_KOLOM: "gemeente_code", KOLOMMEN: list(dict.fromkeys([*STOCK_BASE, *columns]))}
+    )
+
+
+ENERGIELABELS_STOCK = stock_in(*EFG_VRIJSTELLINGEN)
+HUURKLASSEN_STOCK = stock_in("netto_kale_huur", "huurklasse", "daeb")
+VOORRAAD_STOCK = stock_in("daeb", "huurklasse")
+ZON_STOCK = stock_in("zonnepanelen_aantal", "zonnepanelen_wp", "zonnepanelen_kwp")
