@@ -51,6 +51,7 @@ from sources.formats import (
     FALSE_WORDS,
     SOURCE_ROW,
     TRUE_WORDS,
+    WHITESPACE_RUN,
     map_values,
     normalise_bag_id,
     normalise_cbs_code,
@@ -809,7 +810,7 @@ def _convert(spec: ColumnSpec, work: pd.DataFrame, file: str, bestand: BestandSp
     if spec.kind == "text":
         return text
     if spec.kind in ("code", "label"):
-        compact = text.str.replace("\u2013", "-").str.replace("\u2014", "-").str.replace(r"\s+", "", regex=True)
+        compact = text.str.replace("\u2013", "-").str.replace("\u2014", "-").str.replace(WHITESPACE_RUN, "", regex=True)
         if spec.case == "lower":
             compact = compact.str.lower()
         work = work.assign(**{name: compact.astype("str")})
