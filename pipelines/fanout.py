@@ -16,6 +16,7 @@ import dagster as dg
 from assets.partitions import GEMEENTE_PARTITIES
 
 FANOUT_TAG = "prestatiemonitor/na-run"
+KPI_JOB_NAME = "kpi_per_gemeente"
 
 
 def affected_selection(
@@ -66,3 +67,16 @@ def build_kpi_fanout_sensor(
         ]
 
     return kpi_per_gemeente_sensor
+
+
+#: Run statuses of a per-gemeente run that has not finished.
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+]
+
+
+def unfinished_fanout_run(instance: dg.DagsterInstance) -> str | None:
+    """The id of a kpi_per_gemeente run still queued or running, if any: a new load must wait for it,
+    or it would replace the staged values under a gemeente that is still reading them."""
+    busy = instance.get_runs(filters=dg.RunsFilter(job_name=KPI_JOB_NAME, statuses=UNFINISHED), limit=1)
+    return busy[0].run_id if busy else None

@@ -21,16 +21,12 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import PROJECT_DIR, DataQuality, LandingFolder
-from pipelines.fanout import FANOUT_TAG
+from pipelines.fanout import FANOUT_TAG, unfinished_fanout_run
 from pipelines.sensors import folder_fingerprints
 from sources.reference import REFERENCE_DIR
 
 FINGERPRINT_TAG = "prestatiemonitor/invoer"
 NIGHTLY_JOB = "nightly"
-KPI_JOB = "kpi_per_gemeente"
-UNFINISHED = [
-    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
-]
 
 
 def _files_digest(paths: Iterable[Path]) -> str:
@@ -98,12 +94,9 @@ def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
     def nightly_0200(
         context: dg.ScheduleEvaluationContext, landing: LandingFolder, data_quality: DataQuality
     ) -> dg.RunRequest | dg.SkipReason:
-        busy = context.instance.get_runs(
-            filters=dg.RunsFilter(job_name=KPI_JOB, statuses=UNFINISHED), limit=1
-        )
+        busy = unfinished_fanout_run(context.instance)
         if busy:
-            # A new load would replace the staged values under per-gemeente runs still reading them.
-            return dg.SkipReason(f"per-gemeente-runs van de vorige lading lopen nog (bijv. {busy[0].run_id[:8]})")
+            return dg.SkipReason(f"per-gemeente-runs van de vorige lading lopen nog (bijv. {busy[:8]})")
         fingerprint = input_fingerprint(landing, data_quality)
         if last_loaded_fingerprint(context.instance) == fingerprint:
             return dg.SkipReason(f"niets nieuw sinds de laatste geslaagde lading (invoer {fingerprint})")

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import LandingFolder
+from pipelines.fanout import unfinished_fanout_run
 
 # landing sub-folder -> the raw assets that read it (new daily EP-online mutation files are picked up
 # by the EP-online mutation sensor; a changed total file lands here)
@@ -87,6 +88,13 @@ def build_landing_sensor(
             context.log.warning(f"landingsmap: {entry} ligt buiten de landingsmap {root}; genegeerd en geweigerd")
         outside = f"; buiten de landingsmap, geweigerd: {', '.join(refused)}" if refused else ""
         previous = json.loads(context.cursor) if context.cursor else None
+        busy = unfinished_fanout_run(context.instance) if previous is not None else None
+        if busy:
+            # The cursor stays: the new files are seen again once the per-gemeente runs are done.
+            return dg.SensorResult(
+                cursor=context.cursor,
+                skip_reason=f"per-gemeente-runs van de vorige lading lopen nog (bijv. {busy[:8]}); nieuwe bestanden wachten",
+            )
         if previous is None:
             # First evaluation: remember what is there; the nightly schedule covers existing files.
             return dg.SensorResult(cursor=json.dumps(current), skip_reason="eerste meting van de landingsmap" + outside)

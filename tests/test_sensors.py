@@ -20,17 +20,49 @@ def test_sensor_requests_the_raw_assets_of_a_new_file_and_everything_downstream(
     sensor = defs.resolve_sensor_def("landing_folder_sensor")
     (tmp_path / "ep_online").mkdir()
     resources = {"landing": LandingFolder(path=str(tmp_path))}
-    with dg.build_sensor_context(resources=resources, repository_def=defs.get_repository_def()) as context:
-        first = sensor(context)
-    assert not first.run_requests  # the first look only records what is there
-    (tmp_path / "ep_online" / "v20251201_v4_csv.zip").write_bytes(b"new")
-    with dg.build_sensor_context(
-        cursor=first.cursor, resources=resources, repository_def=defs.get_repository_def()
-    ) as context:
-        second = sensor(context)
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources, repository_def=defs.get_repository_def()) as context:
+            first = sensor(context)
+        assert not first.run_requests  # the first look only records what is there
+        (tmp_path / "ep_online" / "v20251201_v4_csv.zip").write_bytes(b"new")
+        with dg.build_sensor_context(
+            instance=instance, cursor=first.cursor, resources=resources, repository_def=defs.get_repository_def()
+        ) as context:
+            second = sensor(context)
     [request] = second.run_requests
     keys = {k.to_user_string() for k in request.asset_selection}
     assert {"raw_ep_online", "stg_energielabels"} <= keys
     # The per-gemeente layer follows through kpi_per_gemeente_sensor once this load succeeds.
     assert "raw_toewijzingen" not in keys and not any(k.startswith(("kpi_", "monitor_", "warehouse_")) for k in keys)
     assert json.loads(second.cursor)["ep_online"] != json.loads(first.cursor)["ep_online"]
+
+
+def test_new_files_wait_while_per_gemeente_runs_of_the_previous_load_still_run(tmp_path):
+    """A partial load started now would replace staged values under gemeenten still reading them."""
+    from dagster._core.storage.dagster_run import DagsterRun
+    from dagster._core.utils import make_new_run_id
+
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    (tmp_path / "ep_online").mkdir()
+    resources = {"landing": LandingFolder(path=str(tmp_path))}
+    repository = defs.get_repository_def()
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources, repository_def=repository) as context:
+            first = sensor(context)
+        (tmp_path / "ep_online" / "v20251201_v4_csv.zip").write_bytes(b"new")
+        running = DagsterRun(job_name="kpi_per_gemeente", run_id=make_new_run_id(), status=dg.DagsterRunStatus.STARTED)
+        instance.add_run(running)
+        with dg.build_sensor_context(
+            instance=instance, cursor=first.cursor, resources=resources, repository_def=repository
+        ) as context:
+            waiting = sensor(context)
+        assert not waiting.run_requests and "lopen nog" in waiting.skip_reason.skip_message
+        assert waiting.cursor == first.cursor  # the new file is not forgotten
+
+        instance.report_run_canceled(running)  # the fan-out is done: the next tick loads the new file
+        with dg.build_sensor_context(
+            instance=instance, cursor=waiting.cursor, resources=resources, repository_def=repository
+        ) as context:
+            after = sensor(context)
+        [request] = after.run_requests
+        assert "raw_ep_online" in {k.to_user_string() for k in request.asset_selection}
