@@ -484,12 +484,11 @@ def bench_job(name: str) -> Any:
 
 def phase_cold(bench: Bench) -> dict[str, Any]:
     from pipelines.fanout import FANOUT_TAG
-    from pipelines.nightly import FINGERPRINT_TAG, input_fingerprint
+    from pipelines.nightly import input_tags
 
     with RssSampler() as sampler:
         started = time.perf_counter()
-        fingerprint = input_fingerprint(bench.landing, bench.data_quality)
-        nightly = bench.execute("nightly", sampler, tags={FINGERPRINT_TAG: fingerprint})
+        nightly = bench.execute("nightly", sampler, tags=input_tags(bench.landing, bench.data_quality))
         runs = [nightly]
         if nightly["success"]:
             gemeenten = bench.gemeenten()

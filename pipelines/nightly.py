@@ -22,7 +22,7 @@ import dagster as dg
 
 from assets.resources import PROJECT_DIR, DataQuality, LandingFolder
 from pipelines.fanout import FANOUT_TAG, unfinished_fanout_run
-from pipelines.sensors import folder_fingerprints
+from pipelines.sensors import INPUT_PARTS_TAG, folder_fingerprints
 from sources.reference import REFERENCE_DIR
 
 FINGERPRINT_TAG = "prestatiemonitor/invoer"
@@ -44,34 +44,64 @@ def _files_digest(paths: Iterable[Path]) -> str:
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
 
 
-def input_fingerprint(landing: LandingFolder, data_quality: DataQuality | None = None) -> str:
-    """One digest over (path, size, mtime) of every file the nightly load reads."""
-    landing_prints = folder_fingerprints(landing.root)
-    landing_prints["ep_online_mutaties"] = _files_digest([landing.root / "ep_online"])
+def input_parts(landing: LandingFolder, data_quality: DataQuality | None = None) -> dict[str, str]:
+    """Per landing sub-folder and for the configuration (reference tables, mappings, agreements,
+    corrections) one digest over (path, size, mtime) of its files: what the nightly load reads."""
+    parts = folder_fingerprints(landing.root)
     configuration = [REFERENCE_DIR, Path(landing.mappings_path), PROJECT_DIR / "agreements"]
     if data_quality is not None and data_quality.corrections_path:
         configuration.append(Path(data_quality.corrections_path))
-    landing_prints["configuratie"] = _files_digest(configuration)
-    return hashlib.sha256(json.dumps(landing_prints, sort_keys=True).encode()).hexdigest()[:20]
+    parts["configuratie"] = _files_digest(configuration)
+    return parts
+
+
+def _digest(parts: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def input_fingerprint(landing: LandingFolder, data_quality: DataQuality | None = None) -> str:
+    """One digest over every input of the nightly load."""
+    return _digest(input_parts(landing, data_quality))
+
+
+def input_tags(landing: LandingFolder, data_quality: DataQuality | None = None) -> dict[str, str]:
+    """The tags of a full load: its fingerprint and the digests it is made of."""
+    parts = input_parts(landing, data_quality)
+    return {FINGERPRINT_TAG: _digest(parts), INPUT_PARTS_TAG: json.dumps(parts, sort_keys=True)}
+
+
+def _fanout_failed(instance: dg.DagsterInstance, run_id: str) -> bool:
+    failed = instance.get_runs(
+        filters=dg.RunsFilter(
+            tags={FANOUT_TAG: run_id}, statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+        ),
+        limit=1,
+    )
+    return bool(failed)
 
 
 def last_loaded_fingerprint(instance: dg.DagsterInstance) -> str | None:
-    """The fingerprint of the last successful nightly run that recorded one, provided none of the
-    per-gemeente runs it started failed (a failed gemeente is retried the next night)."""
+    """The fingerprint of what the successful loads hold now: the last full load (a nightly run with a
+    fingerprint) with the sub-folders that partial loads after it (landing-sensor runs) loaded again.
+    None when one of their per-gemeente runs failed (a failed gemeente is retried the next night)."""
     runs = instance.get_runs(
-        filters=dg.RunsFilter(job_name=NIGHTLY_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=20
+        filters=dg.RunsFilter(job_name=NIGHTLY_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=50
     )
+    later: list[dict[str, str]] = []  # partial loads after the full one, newest first
     for run in runs:  # newest first
+        if FINGERPRINT_TAG not in run.tags and INPUT_PARTS_TAG not in run.tags:
+            continue  # a hand-started run: what it loaded is unknown, it does not count
+        if _fanout_failed(instance, run.run_id):
+            return None
         if FINGERPRINT_TAG not in run.tags:
+            later.append(json.loads(run.tags[INPUT_PARTS_TAG]))
             continue
-        failed = instance.get_runs(
-            filters=dg.RunsFilter(
-                tags={FANOUT_TAG: run.run_id},
-                statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
-            ),
-            limit=1,
-        )
-        return None if failed else run.tags[FINGERPRINT_TAG]
+        if INPUT_PARTS_TAG not in run.tags:  # a full load recorded before the parts were
+            return run.tags[FINGERPRINT_TAG] if not later else None
+        parts = json.loads(run.tags[INPUT_PARTS_TAG])
+        for partial in reversed(later):
+            parts.update(partial)
+        return _digest(parts)
     return None
 
 
@@ -97,9 +127,10 @@ def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
         busy = unfinished_fanout_run(context.instance)
         if busy:
             return dg.SkipReason(f"per-gemeente-runs van de vorige lading lopen nog (bijv. {busy[:8]})")
-        fingerprint = input_fingerprint(landing, data_quality)
+        tags = input_tags(landing, data_quality)
+        fingerprint = tags[FINGERPRINT_TAG]
         if last_loaded_fingerprint(context.instance) == fingerprint:
             return dg.SkipReason(f"niets nieuw sinds de laatste geslaagde lading (invoer {fingerprint})")
-        return dg.RunRequest(tags={FINGERPRINT_TAG: fingerprint})
+        return dg.RunRequest(tags=tags)
 
     return nightly_0200

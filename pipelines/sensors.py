@@ -13,6 +13,10 @@ import dagster as dg
 from assets.resources import LandingFolder
 from pipelines.fanout import unfinished_fanout_run
 
+#: Tag of a load run: JSON {part: digest} of the inputs it loaded (every landing sub-folder and the
+#: configuration for a full load; the changed sub-folders for a partial one, pipelines/nightly.py).
+INPUT_PARTS_TAG = "prestatiemonitor/invoer-delen"
+
 # landing sub-folder -> the raw assets that read it (new daily EP-online mutation files are picked up
 # by the EP-online mutation sensor; a changed total file lands here)
 FOLDER_ASSETS = {
@@ -110,7 +114,16 @@ def build_landing_sensor(
         keys = sorted(selection.resolve(context.repository_def.asset_graph), key=lambda k: k.to_user_string())
         run_key = "|".join(f"{f}:{current[f]}" for f in folders)
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=keys, tags={"trigger": "landing:" + ",".join(folders)})],
+            run_requests=[
+                dg.RunRequest(
+                    run_key=run_key,
+                    asset_selection=keys,
+                    tags={
+                        "trigger": "landing:" + ",".join(folders),
+                        INPUT_PARTS_TAG: json.dumps({f: current[f] for f in folders}, sort_keys=True),
+                    },
+                )
+            ],
             cursor=json.dumps(current),
         )
 

@@ -3,6 +3,7 @@ changed since the last complete load."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from pipelines.config import SAMPLE_LANDING
 from pipelines.definitions import defs
 from pipelines.fanout import FANOUT_TAG
 from pipelines.nightly import FINGERPRINT_TAG, input_fingerprint, last_loaded_fingerprint
+from pipelines.sensors import INPUT_PARTS_TAG
 from tests.test_alerts import webhook  # noqa: F401  (fixture)
 
 
@@ -68,6 +70,36 @@ def _nothing_new_then_new_file(instance, landing_folder, data_quality):
     new.write_text("x\n", encoding="utf-8")
     [again] = _tick(instance, landing_folder, data_quality).run_requests
     assert again.tags[FINGERPRINT_TAG] != fingerprint
+
+
+def test_a_partial_load_by_the_landing_sensor_counts_for_its_folders_only(landing):
+    """After the landing sensor loaded a new lettings export, the next night has nothing new; a
+    changed reference table (which a partial load does not read) still means a full load."""
+    landing_folder, data_quality = landing
+    with dg.instance_for_test() as instance:
+        [full] = _tick(instance, landing_folder, data_quality).run_requests
+        _record_run(instance, "nightly", dg.DagsterRunStatus.SUCCESS, dict(full.tags))
+        sensor = defs.resolve_sensor_def("landing_folder_sensor")
+        repository = defs.get_repository_def()
+        with dg.build_sensor_context(instance=instance, resources={"landing": landing_folder}, repository_def=repository) as context:
+            first = sensor(context)
+        (landing_folder.root / "woonservice" / "toewijzingen_2026.csv").write_text("x\n", encoding="utf-8")
+        with dg.build_sensor_context(
+            instance=instance, cursor=first.cursor, resources={"landing": landing_folder}, repository_def=repository
+        ) as context:
+            [partial] = sensor(context).run_requests
+        assert FINGERPRINT_TAG not in partial.tags and json.loads(partial.tags[INPUT_PARTS_TAG]).keys() == {"woonservice"}
+
+        assert len(_tick(instance, landing_folder, data_quality).run_requests) == 1  # not loaded yet
+        _record_run(instance, "nightly", dg.DagsterRunStatus.SUCCESS, dict(partial.tags))
+        skipped = _tick(instance, landing_folder, data_quality)
+        assert not skipped.run_requests and "niets nieuw" in skipped.skip_message
+        assert last_loaded_fingerprint(instance) == input_fingerprint(landing_folder, data_quality)
+
+        with open(data_quality.corrections_path, "a", encoding="utf-8") as handle:
+            handle.write("stg_bezit,X,kamers,3,typfout,steward,2026-01-30\n")
+        [reload] = _tick(instance, landing_folder, data_quality).run_requests
+        assert reload.tags[FINGERPRINT_TAG] == input_fingerprint(landing_folder, data_quality)
 
 
 def test_a_steward_correction_or_a_failed_gemeente_also_means_a_run(landing):
