@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: setup run rerun test test-postgres lint ui sample migrate clean bench
+.PHONY: setup run rerun test test-postgres lint ui sample migrate clean bench bench-nightly
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -40,6 +40,17 @@ bench: $(STAMP)
 	@if [ -f "$${PRESTATIEMONITOR_STORAGE_DIR:-$(DAGSTER_HOME)/assets}/stg_energielabels.parquet" ]; then \
 		$(BIN)/python -m bench.bench_validation; \
 	else echo "bench_validation overgeslagen: draai eerst make run"; fi
+	$(MAKE) bench-nightly
+
+## Benchmarks 2-5 and the scaling table (bench/README.md): the region run on the sample, the national
+## set cold / nothing new / incremental / single gemeenten, then 1 -> 10 -> 342 gemeenten. Each set in
+## its own work folder under $(BENCH_DIR)/nightly; about an hour and a half on 2 cores.
+bench-nightly: $(STAMP)
+	@test -f "$(BENCH_DIR)/national/manifest.json" || $(BIN)/python -m bench.generate_national --out "$(BENCH_DIR)/national"
+	@for n in 1 10; do test -f "$(BENCH_DIR)/g$$n/manifest.json" || $(BIN)/python -m bench.generate_national --out "$(BENCH_DIR)/g$$n" --gemeenten $$n; done
+	BENCH_DIR="$(BENCH_DIR)" $(BIN)/python -m bench.bench_nightly region
+	BENCH_DIR="$(BENCH_DIR)" $(BIN)/python -m bench.bench_nightly national --data "$(BENCH_DIR)/national"
+	BENCH_DIR="$(BENCH_DIR)" $(BIN)/python -m bench.bench_nightly scaling --sets "$(BENCH_DIR)/g1" "$(BENCH_DIR)/g10" "$(BENCH_DIR)/national"
 
 ## The suite with every warehouse on a throwaway local PostgreSQL cluster (installs PostgreSQL when root).
 test-postgres: $(STAMP)
