@@ -68,6 +68,9 @@ start)
         >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     psql_admin=("$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres)
     as_owner "${psql_admin[@]}" -c "CREATE ROLE prestatiemonitor LOGIN CREATEDB CREATEROLE PASSWORD '$password'" >/dev/null
+    # DROP DATABASE ... WITH (FORCE) of a scratch database ends the sessions in it, also those of the
+    # roles the tests create (loader, dashboard reader): that takes pg_signal_backend.
+    as_owner "${psql_admin[@]}" -c "GRANT pg_signal_backend TO prestatiemonitor" >/dev/null
     as_owner "${psql_admin[@]}" -c "CREATE DATABASE prestatiemonitor OWNER prestatiemonitor" >/dev/null
     echo "export PRESTATIEMONITOR_TEST_POSTGRES_URL=postgresql+psycopg://prestatiemonitor:$password@127.0.0.1:$port/prestatiemonitor"
     ;;
