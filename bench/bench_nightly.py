@@ -66,6 +66,7 @@ TODAY = "2026-01-31"  # 'today' of the validation and the monitor: after every g
 PHASES = ("cold", "nothing-new", "gemeenten", "incremental")
 GOALS = {"cold": 15 * 60, "incremental": 2 * 60, "nothing-new": 30}
 EXECUTORS = ("multiprocess", "in_process")
+RANGE_RUN_SERIAL_ABOVE = 50  # gemeenten: a larger range run executes its steps one at a time
 DEFAULT_MAX_RSS_MB = 18_000  # of the machine's 24 GiB; BENCH_MAX_RSS_MB overrides
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 CORRECTIONS_HEADER = "dataset,sleutel,kolom,nieuwe_waarde,reden,auteur,datum\n"
@@ -397,6 +398,7 @@ class Bench:
         started, cpu = time.perf_counter(), time.process_time()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         if self.executor == "in_process":
+            kwargs.pop("max_concurrent", None)  # one step at a time anyway
             result = self.job(name).execute_in_process(
                 instance=self.instance, run_config=QUIET, raise_on_error=False, **kwargs
             )
@@ -408,8 +410,9 @@ class Bench:
             if partition is not None:
                 tags["dagster/partition"] = partition
             selection = kwargs.pop("asset_selection", None)
+            concurrent = kwargs.pop("max_concurrent", 2)
             job = dg.build_reconstructable_job("bench.bench_nightly", "bench_job", reconstructable_args=(name,))
-            run_config = {**QUIET, "execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+            run_config = {**QUIET, "execution": {"config": {"multiprocess": {"max_concurrent": concurrent}}}}
             with dg.execute_job(
                 job, instance=self.instance, run_config=run_config, tags=tags, raise_on_error=False,
                 asset_selection=selection,
@@ -493,7 +496,11 @@ def phase_cold(bench: Bench) -> dict[str, Any]:
         if nightly["success"]:
             gemeenten = bench.gemeenten()
             kpi = bench.execute(
-                "kpi_per_gemeente", sampler, tags={**bench.range_tags(gemeenten), FANOUT_TAG: nightly["run_id"]}
+                "kpi_per_gemeente", sampler, tags={**bench.range_tags(gemeenten), FANOUT_TAG: nightly["run_id"]},
+                # One range run over every gemeente: each stock KPI step holds the national stock
+                # (~10 GB as pandas); two at once ran this 24 GiB machine out of memory. Production
+                # runs one small run per gemeente instead (pipelines/fanout.py).
+                max_concurrent=1 if len(gemeenten) > RANGE_RUN_SERIAL_ABOVE else 2,
             )
             runs.append(kpi)
         seconds = time.perf_counter() - started
