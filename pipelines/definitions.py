@@ -17,7 +17,7 @@ from pipelines import config
 from pipelines.alerts import alert_channels_from_env, build_run_failure_alert_sensor
 from pipelines.ep_online_sensor import build_ep_online_mutation_sensor, ep_online_mutaties_job
 from pipelines.executors import executor_from_env
-from pipelines.fanout import build_kpi_fanout_sensor
+from pipelines.fanout import KPI_JOB_NAME, build_kpi_fanout_sensor
 from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
 from pipelines.io import ParquetIOManager
 from pipelines.nightly import build_nightly_schedule
@@ -49,7 +49,7 @@ nightly_job = dg.define_asset_job(
 )
 
 kpi_job = dg.define_asset_job(
-    name="kpi_per_gemeente",
+    name=KPI_JOB_NAME,
     selection=PER_GEMEENTE,
     description=(
         "Per gemeente: KPI's -> stoplichtmonitor en rapport -> publicatie van de rijen van die gemeente. "

@@ -98,3 +98,7 @@ def test_a_short_row_is_still_named_by_its_line():
     with pytest.raises(SourceError) as caught:
         parse_delimited_text("a;b\n1;2\n3;4\n5\n", "x.csv")
     assert caught.value.row == 4
+
+
+def test_the_written_out_whitespace_is_pythons_own():
+    assert "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) == formats._PY_WHITESPACE
