@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 import pandas as pd
 
+from assets import relational
 from assets.common import (
     Column,
     KpiTable,
@@ -61,24 +62,44 @@ def label_at_peildatum(units: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
     """Per unit row (corporatie, vhe_id, peildatum, ...) the certificate valid at its peildatum.
 
     `certificates` carries corporatie and vhe_id (from the BAG/address match), registratiedatum,
-    geldig_tot, opnamedatum, energieklasse, energie_index and _source_row. Pure function.
+    geldig_tot, opnamedatum, energieklasse, energie_index and _source_row. Pure function; the
+    choice runs in DuckDB (assets/relational.py), the result keeps the units' rows and order.
     """
     keys = ["corporatie", "vhe_id"]
-    certs = certificates[[*keys, "registratiedatum", "geldig_tot", "opnamedatum", "energieklasse", "energie_index", "_source_row"]]
-    pairs = units[[*keys, "peildatum"]].drop_duplicates().merge(certs, on=keys, how="inner")
-    valid = pairs[(pairs["registratiedatum"] <= pairs["peildatum"]) & (pairs["geldig_tot"] >= pairs["peildatum"])]
-    valid = valid.sort_values(
-        [*keys, "peildatum", "registratiedatum", "opnamedatum", "_source_row"], na_position="first", kind="stable"
+    chosen = relational.positions(
+        """
+        WITH valid AS (
+            SELECT u.corporatie, u.vhe_id, u.peildatum, c._pos AS cert
+            FROM (SELECT DISTINCT corporatie, vhe_id, peildatum FROM units) u
+            JOIN certs c ON u.corporatie = c.corporatie AND u.vhe_id = c.vhe_id
+            WHERE c.registratiedatum <= u.peildatum AND c.geldig_tot >= u.peildatum
+            -- the latest registration; ties: the latest opname, then the last row of the file
+            QUALIFY row_number() OVER (
+                PARTITION BY u.corporatie, u.vhe_id, u.peildatum
+                ORDER BY c.registratiedatum DESC NULLS LAST, c.opnamedatum DESC NULLS LAST,
+                         c._source_row DESC NULLS LAST, c._pos DESC
+            ) = 1
+        )
+        SELECT units._pos AS unit, valid.cert
+        FROM units LEFT JOIN valid
+          ON units.corporatie = valid.corporatie AND units.vhe_id = valid.vhe_id AND units.peildatum = valid.peildatum
+        ORDER BY units._pos
+        """,
+        {
+            "units": (units, [*keys, "peildatum"]),
+            "certs": (certificates, [*keys, "registratiedatum", "geldig_tot", "opnamedatum", "_source_row"]),
+        },
     )
-    chosen = valid.drop_duplicates([*keys, "peildatum"], keep="last")
-    chosen = chosen[[*keys, "peildatum", "energieklasse", "energie_index", "registratiedatum", "geldig_tot"]].rename(
+    label = relational.take(
+        certificates[["energieklasse", "energie_index", "registratiedatum", "geldig_tot"]], chosen["cert"]
+    ).rename(
         columns={
             "energieklasse": "label_op_peildatum",
             "registratiedatum": "label_registratiedatum",
             "geldig_tot": "label_geldig_tot",
         }
     )
-    out = units.merge(chosen, on=[*keys, "peildatum"], how="left")
+    out = pd.concat([units.reset_index(drop=True), label], axis=1)
     out["label_op_peildatum"] = out["label_op_peildatum"].fillna(GEEN_LABEL)
     return out
 

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
+from assets import relational
 from assets.common import column_schema
 from assets.ep_online_mutaties import certificates_with_mutations
 from assets.quality import check_spec, validated
@@ -99,37 +101,82 @@ def stg_bezit(
 MATCH_STOCK_COLUMNS = ["corporatie", "vhe_id", "is_woning", "bag_vbo_id", "adres_sleutel", "postcode", "huisnummer"]
 
 
+def _distinct(rows: np.ndarray, size: int) -> int:
+    """How many distinct row positions (each < size) `rows` holds; linear, unlike a sort."""
+    return int(np.count_nonzero(np.bincount(rows, minlength=size))) if len(rows) else 0
+
+
 def match_certificates(certificates: pd.DataFrame, stock: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Attach (corporatie, vhe_id) to certificates: BAG VBO id first, the normalised address as fallback.
 
     A unit whose BAG id occurs in EP-online is matched on BAG only; units without such a BAG match
     are matched on their address. Returns the matched certificates and match counts per method.
+    Rows come in the unit's order (the last stock row of a unit counts), then the certificate's; the
+    BAG matches before the address matches. The joins run in DuckDB (assets/relational.py).
     """
-    units = stock[stock["is_woning"]].drop_duplicates(["corporatie", "vhe_id"], keep="last")
-    units = units[["corporatie", "vhe_id", "bag_vbo_id", "adres_sleutel"]]
     certs = certificates.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     certs["adres_sleutel"] = address_key(
         certs["postcode"], certs["huisnummer"], certs["huisletter"], certs["huisnummertoevoeging"]
     )
-    by_bag = units.dropna(subset=["bag_vbo_id"]).merge(
-        certs.drop(columns=["adres_sleutel"]), on="bag_vbo_id", how="inner"
+    keys = ["corporatie", "vhe_id", "bag_vbo_id", "adres_sleutel"]
+    pairs = relational.positions(
+        """
+        WITH units AS (
+            SELECT * FROM stock WHERE is_woning
+            QUALIFY row_number() OVER (PARTITION BY corporatie, vhe_id ORDER BY _pos DESC) = 1
+        ),
+        by_bag AS (
+            SELECT u._pos AS unit, c._pos AS cert, 0 AS methode
+            FROM units u JOIN certs c ON u.bag_vbo_id = c.bag_vbo_id
+        ),
+        by_address AS (
+            SELECT u._pos AS unit, c._pos AS cert, 1 AS methode
+            FROM units u JOIN certs c ON u.adres_sleutel = c.adres_sleutel
+            WHERE u._pos NOT IN (SELECT unit FROM by_bag)
+        )
+        SELECT unit, cert, methode FROM by_bag
+        UNION ALL SELECT unit, cert, methode FROM by_address
+        UNION ALL SELECT _pos AS unit, NULL AS cert, 2 AS methode FROM units
+        ORDER BY methode, unit, cert
+        """,
+        {"stock": (stock, [*keys, "is_woning"]), "certs": (certs, ["bag_vbo_id", "adres_sleutel"])},
     )
-    by_bag["match_methode"] = "bag"
-    matched_units = set(zip(by_bag["corporatie"], by_bag["vhe_id"], strict=True))
-    rest = units[[(c, v) not in matched_units for c, v in zip(units["corporatie"], units["vhe_id"], strict=True)]]
-    by_address = rest.dropna(subset=["adres_sleutel"]).drop(columns=["bag_vbo_id"]).merge(
-        certs.dropna(subset=["adres_sleutel"]), on="adres_sleutel", how="inner"
+    methode = pairs["methode"]
+    matched_rows = methode < 2
+    unit_rows, cert_rows = pairs["unit"][matched_rows], pairs["cert"][matched_rows]
+    units = relational.take(stock[["corporatie", "vhe_id"]], unit_rows)
+    matched = pd.concat(
+        [units, relational.take(certificates, cert_rows)], axis=1
     )
-    by_address["match_methode"] = "adres"
-    matched = pd.concat([by_bag.drop(columns=["adres_sleutel"], errors="ignore"), by_address.drop(columns=["adres_sleutel"])], ignore_index=True)
-    address_units = set(zip(by_address["corporatie"], by_address["vhe_id"], strict=True))
+    bag_first = ["corporatie", "vhe_id", "bag_vbo_id"]
+    matched = matched[[*bag_first, *[c for c in matched.columns if c not in bag_first]]]
+    matched["match_methode"] = np.where(methode[matched_rows] == 0, "bag", "adres")
+    matched["match_methode"] = matched["match_methode"].astype("str")
+    woningen = int((methode == 2).sum())
+    by_bag = _distinct(pairs["unit"][methode == 0], len(stock))
+    by_address = _distinct(pairs["unit"][methode == 1], len(stock))
     counts = {
-        "woningen": len(units),
-        "gekoppeld_op_bag": len(matched_units),
-        "gekoppeld_op_adres": len(address_units),
-        "zonder_certificaat": len(units) - len(matched_units) - len(address_units),
+        "woningen": woningen,
+        "gekoppeld_op_bag": by_bag,
+        "gekoppeld_op_adres": by_address,
+        "zonder_certificaat": woningen - by_bag - by_address,
     }
     return matched, counts
+
+
+def unmatched_sample(stock: pd.DataFrame, matched: pd.DataFrame, limit: int) -> np.ndarray:
+    """Positions in `stock` of the first `limit` dwellings (first row of each unit) without a certificate."""
+    return relational.positions(
+        f"""
+        SELECT _pos FROM stock
+        WHERE is_woning AND NOT EXISTS (
+            SELECT 1 FROM matched m WHERE m.corporatie = stock.corporatie AND m.vhe_id = stock.vhe_id
+        )
+        QUALIFY row_number() OVER (PARTITION BY corporatie, vhe_id ORDER BY _pos) = 1
+        ORDER BY _pos LIMIT {int(limit)}
+        """,
+        {"stock": (stock, ["corporatie", "vhe_id", "is_woning"]), "matched": (matched, ["corporatie", "vhe_id"])},
+    )["_pos"]
 
 
 @dg.asset(
@@ -159,8 +206,7 @@ def stg_energielabels(
     certificates, mutation_metadata = certificates_with_mutations(raw_ep_online, raw_ep_online_mutaties)
     frame, counts = match_certificates(certificates, stg_bezit)
     share = (counts["gekoppeld_op_bag"] + counts["gekoppeld_op_adres"]) / counts["woningen"] * 100 if counts["woningen"] else 0.0
-    unmatched = stg_bezit[stg_bezit["is_woning"]].drop_duplicates(["corporatie", "vhe_id"])
-    unmatched = unmatched[~unmatched.set_index(["corporatie", "vhe_id"]).index.isin(frame.set_index(["corporatie", "vhe_id"]).index)]
+    unmatched = relational.take(stg_bezit, unmatched_sample(stg_bezit, frame, 20))
     yield from validated(
         context,
         frame,
@@ -173,7 +219,7 @@ def stg_energielabels(
             **mutation_metadata,
             **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
             "voorbeeld_zonder_certificaat": dg.MetadataValue.md(
-                unmatched[["corporatie", "vhe_id", "bag_vbo_id", "postcode", "huisnummer"]].head(20).astype("str").to_markdown(index=False)
+                unmatched[["corporatie", "vhe_id", "bag_vbo_id", "postcode", "huisnummer"]].astype("str").to_markdown(index=False)
             ),
         },
     )
