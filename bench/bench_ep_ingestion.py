@@ -154,8 +154,8 @@ def variant_ours(args: argparse.Namespace, source: str) -> None:
     stock = _load_stock(args.stock)
     rss_after_imports = rss_now_mb()
     with stopwatch() as timing:
-        bag_ids = set(stock["bag_vbo_id"].dropna().unique())
-        address_keys = set(stock["adres_sleutel"].dropna().unique())
+        bag_ids = stock["bag_vbo_id"].dropna().unique()  # as raw_ep_online passes them
+        address_keys = stock["adres_sleutel"].dropna().unique()
         result = read_bulk(source, bag_ids=bag_ids, address_keys=address_keys)
         matched, counts = match_certificates(result.frame, stock)
         dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]

@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
@@ -204,8 +205,10 @@ def read_bulk(
         for other in extra:
             result.warnings.append(f"zip-bestand bevat naast {member!r} ook {other!r}; genegeerd")
         return result
-    lines = _count_lines_of(path)
-    return _read_csv(path, name, lines, bag_ids=wanted_bag, address_keys=wanted_key)
+    # The line count (Python, one core) runs while DuckDB scans: the scan keeps file order and so
+    # runs on one thread, leaving the other core free.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ep_online_regels") as pool:
+        return _read_csv(path, name, pool.submit(_count_lines_of, path), bag_ids=wanted_bag, address_keys=wanted_key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,10 +624,15 @@ def _normalised_set(values: Iterable[object], already: str, normalise: Callable[
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    items = values if isinstance(values, (list, tuple, set, frozenset)) else list(values)
-    texts = [value for value in items if type(value) is str]
-    others = [value for value in items if type(value) is not str] if len(texts) != len(items) else []
-    array = pa.array(texts, pa.string())
+    others: list[object] = []
+    if isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)) and values.dtype == "str":
+        # pandas text (Arrow-backed in pandas 3): straight to Arrow, no Python string per value
+        array = pc.drop_null(pa.chunked_array([pa.array(values)]).combine_chunks().cast(pa.string()))
+    else:
+        items = values if isinstance(values, (list, tuple, set, frozenset)) else list(values)
+        texts = [value for value in items if type(value) is str]
+        others = [value for value in items if type(value) is not str] if len(texts) != len(items) else []
+        array = pa.array(texts, pa.string())
     normal = pc.match_substring_regex(array, already)
     out = pc.unique(pc.filter(array, normal))
     rest = {normalise(value) for value in [*pc.filter(array, pc.invert(normal)).to_pylist(), *others]
@@ -731,7 +739,7 @@ def _scan(
 def _read_csv(
     csv_path: Path,
     name: str,
-    lines: _LineCounter,
+    counted: _LineCounter | Future[_LineCounter],
     *,
     bag_ids: list[str] | None,
     address_keys: list[str] | None,
@@ -757,6 +765,28 @@ def _read_csv(
                 publicatiedatum = pd.Timestamp(parsed)
                 warnings.append(f"publicatiedatum {publicatiedatum.date().isoformat()} afgeleid uit de bestandsnaam")
 
+    headers = {contract: header[position] for contract, position in positions.items()}
+    combined = (
+        "huisletter" not in headers
+        and "huisnummertoevoeging" in headers
+        and _compact(headers["huisnummertoevoeging"]) in _COMBINED_TOEVOEGING
+    )
+    scan_error: SourceError | None = None
+    try:
+        text = _scan(
+            csv_path,
+            name,
+            header,
+            header_line,
+            positions,
+            trailing,
+            bag_ids=bag_ids,
+            address_keys=address_keys,
+            combined=combined,
+        )
+    except SourceError as exc:  # reported after the line checks: a quoted line break explains it better
+        scan_error = exc
+    lines = counted.result() if isinstance(counted, Future) else counted
     if lines.quoted_newline is not None and lines.quoted_newline > header_line:
         raise SourceError(
             name,
@@ -771,28 +801,13 @@ def _read_csv(
     if blank_after:
         warnings.append(f"{len(blank_after)} lege regel(s) overgeslagen (eerste: regel {blank_after[0]})")
 
-    headers = {contract: header[position] for contract, position in positions.items()}
-    combined = (
-        "huisletter" not in headers
-        and "huisnummertoevoeging" in headers
-        and _compact(headers["huisnummertoevoeging"]) in _COMBINED_TOEVOEGING
-    )
+    if scan_error is not None:
+        raise scan_error
     if combined:
         warnings.append(
             f"huisletter gesplitst uit de gecombineerde kolom {headers['huisnummertoevoeging']!r} "
             "(een losse letter vooraan is de huisletter)"
         )
-    text = _scan(
-        csv_path,
-        name,
-        header,
-        header_line,
-        positions,
-        trailing,
-        bag_ids=bag_ids,
-        address_keys=address_keys,
-        combined=combined,
-    )
     # Parse under the delivered header names, so each error names the column the steward sees.
     raw = pd.DataFrame(index=pd.RangeIndex(len(text)))
     for contract in positions:

@@ -373,3 +373,17 @@ def test_trailing_separator_on_every_line_is_tolerated(tmp_path: Path) -> None:
     result = read_bulk(path, bag_ids={"0392010000012399"})
     assert result.frame[SOURCE_ROW].tolist() == [6]
     assert result.frame.loc[0, "primaire_fossiele_energie"] == pytest.approx(180.0)
+
+
+def test_the_filter_values_as_pandas_text_arrays_normalise_as_python_values_do():
+    """raw_ep_online passes the stock's ids as pandas text arrays (straight to Arrow); a list of the
+    same values must give the same filter, odd spellings included."""
+    from sources.ep_online import _normalise_wanted_bag, _normalise_wanted_key
+
+    bag = ["0363010000000001", " 0363010000000002 ", "363010000000003", "363010000000004.0", None, "abc", "0363010000000001"]
+    keys = ["2011AB|1||", " 2011ab |2| a |", None, "2011AB|1||"]
+    as_array = pd.Series(bag, dtype="str").dropna().unique()
+    assert sorted(_normalise_wanted_bag(as_array)) == sorted(_normalise_wanted_bag(bag)) == [
+        "0363010000000001", "0363010000000002", "0363010000000003", "0363010000000004", "abc"]
+    assert sorted(_normalise_wanted_key(pd.Series(keys, dtype="str").dropna().unique())) == sorted(
+        _normalise_wanted_key(keys)) == ["2011AB|1||", "2011AB|2|A|"]
