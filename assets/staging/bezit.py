@@ -84,13 +84,16 @@ def stg_bezit(
     data_quality: DataQuality,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     frame = stage_bezit(raw_bezit, load_huurgrenzen(), load_gemeenten())
-    per_list = frame.groupby(["corporatie", frame["peildatum"].dt.date.astype("str")])["in_exploitatie"].sum()
+    # grouped on the timestamps, formatted per group: a date object per row cost ~9 s nationally
+    per_list = frame.groupby(["corporatie", "peildatum"], dropna=False)["in_exploitatie"].sum()
     metadata = {
         "dagster/column_schema": column_schema(frame),
         "jaren_zonder_huurgrenzen": dg.MetadataValue.json(
             years_without_thresholds(frame["peildatum"].dt.year, load_huurgrenzen())
         ),
-        "eenheden_in_exploitatie": dg.MetadataValue.json({f"{c} {p}": int(n) for (c, p), n in per_list.items()}),
+        "eenheden_in_exploitatie": dg.MetadataValue.json(
+            {f"{c} {'NaT' if pd.isna(p) else p.date().isoformat()}": int(n) for (c, p), n in per_list.items()}
+        ),
     }
     yield from validated(
         context, frame, "stg_bezit", warehouse=warehouse, data_quality=data_quality, metadata=metadata
