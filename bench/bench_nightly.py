@@ -1043,7 +1043,7 @@ def cmd_scaling(args: argparse.Namespace) -> int:
         rows.append({
             "gemeenten": cold.get("gemeenten", manifest.get("gemeenten")),
             "units": units,
-            "ep": manifest.get("rows", {}).get(manifest.get("ep_online_total", "").removeprefix("landing/"), 0),
+            "ep": manifest.get("rows", {}).get("ep_online/v", 0),  # the generator counts per file kind
             "nightly": nightly, "kpi": kpi, "total": cold["seconds"], "rss": cold["peak_rss_mb"],
             "ok": cold.get("success"), "measured": cold.get("measured", ""),
         })

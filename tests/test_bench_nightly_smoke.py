@@ -75,6 +75,9 @@ def test_cold_nothing_new_and_incremental_on_a_tiny_set(tmp_path):
     scaling = _bench(["scaling", "--sets", str(data)], bench_dir)  # reuses the cold run: no new run
     assert scaling.returncode == 0, scaling.stderr[-3000:]
     assert "Schaal" in scaling.stdout and "MISLUKT" not in scaling.stdout
+    certificates = json.loads((data / "manifest.json").read_text())["rows"]["ep_online/v"]
+    # the EP-online column once read 0 (a manifest key mismatch)
+    assert certificates > 0 and any(f"{certificates:,}" in line.split() for line in scaling.stdout.splitlines())
 
 
 def test_the_last_month_of_lettings_is_split_off_as_the_new_file(tmp_path):

@@ -216,3 +216,25 @@ def test_the_unmatched_sample_is_the_first_dwellings_without_a_certificate(limit
     matched = pd.DataFrame({"corporatie": ["Elan"], "vhe_id": ["V1"]}).astype("str")
     # V1 matched, V2's first row (position 1), V3 is no dwelling, then V4 (position 4)
     assert unmatched_sample(stock, matched, limit).tolist() == [1, 4][:limit]
+
+
+def reference_outside(lettings: pd.DataFrame, stock: pd.DataFrame) -> list[bool]:
+    units = set(zip(stock["corporatie"], stock["vhe_id"], strict=True))
+    bags = set(stock["bag_vbo_id"].dropna())
+    addresses = set(stock["adres_sleutel"].dropna())
+    keys = address_key(lettings["postcode"], lettings["huisnummer"], lettings["huisletter"], lettings["huisnummertoevoeging"])
+    return [
+        not ((c, v) in units or b in bags or k in addresses)
+        for c, v, b, k in zip(lettings["corporatie"], lettings["vhe_id"], lettings["bag_vbo_id"], keys, strict=True)
+    ]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(stock=stocks(), lettings=stocks())
+def test_lettings_outside_the_stock_equal_the_set_formulation(stock: pd.DataFrame, lettings: pd.DataFrame) -> None:
+    from assets.staging.cross_checks import lettings_outside_stock
+
+    lettings = lettings.set_axis(pd.RangeIndex(100, 100 + len(lettings)))  # the flags keep the lettings' index
+    outside = lettings_outside_stock(lettings, stock)
+    assert outside.index.equals(lettings.index) and outside.dtype == bool
+    assert outside.tolist() == reference_outside(lettings, stock)

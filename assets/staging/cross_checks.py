@@ -3,8 +3,10 @@ and do not block; the stock balance, which does make KPIs wrong, is a blocking c
 kpi_voorraadontwikkeling."""
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
+from assets import relational
 from assets.kpi.energielabels import GEEN_LABEL, label_at_peildatum
 from assets.raw import KOLOMMEN
 from sources.formats import address_key
@@ -33,16 +35,29 @@ def label_mismatch(stock: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFr
 
 
 def lettings_outside_stock(lettings: pd.DataFrame, stock: pd.DataFrame) -> pd.Series:
-    """True for each letting whose unit is in no stock list: by corporation + VHE id, BAG id or address."""
-    units = set(zip(stock["corporatie"], stock["vhe_id"], strict=True))
-    bags = set(stock["bag_vbo_id"].dropna())
-    addresses = set(stock["adres_sleutel"].dropna())
-    keys = address_key(lettings["postcode"], lettings["huisnummer"], lettings["huisletter"], lettings["huisnummertoevoeging"])
-    found = [
-        (c, v) in units or (b in bags) or (k in addresses)
-        for c, v, b, k in zip(lettings["corporatie"], lettings["vhe_id"], lettings["bag_vbo_id"], keys, strict=True)
-    ]
-    return pd.Series([not f for f in found], index=lettings.index)
+    """True for each letting whose unit is in no stock list: by corporation + VHE id, BAG id or address.
+
+    Semi-joins in DuckDB: the national stock has 11.6 million rows, and sets of Python tuples of it
+    took ~40 s and several GB in every process that ran this check. A missing key matches nothing.
+    """
+    with_key = lettings[["corporatie", "vhe_id", "bag_vbo_id"]].assign(
+        adres_sleutel=address_key(lettings["postcode"], lettings["huisnummer"], lettings["huisletter"], lettings["huisnummertoevoeging"])
+    )
+    outside = relational.positions(
+        """
+        SELECT l._pos FROM lettings l
+        WHERE NOT EXISTS (SELECT 1 FROM stock s WHERE s.corporatie = l.corporatie AND s.vhe_id = l.vhe_id)
+          AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.bag_vbo_id = l.bag_vbo_id)
+          AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.adres_sleutel = l.adres_sleutel)
+        """,
+        {
+            "lettings": (with_key, ["corporatie", "vhe_id", "bag_vbo_id", "adres_sleutel"]),
+            "stock": (stock, ["corporatie", "vhe_id", "bag_vbo_id", "adres_sleutel"]),
+        },
+    )["_pos"]
+    flags = np.zeros(len(lettings), dtype=bool)
+    flags[outside] = True
+    return pd.Series(flags, index=lettings.index)
 
 
 def _share_check(name: str, bad: int, total: int, limit: float, sample: pd.DataFrame) -> dg.AssetCheckResult:
