@@ -26,6 +26,9 @@ class LandingFolder(dg.ConfigurableResource):
     path: str
     mappings_path: str = str(PROJECT_DIR / "mappings")
     woonservice_mapping: str = "template"
+    #: Worker processes that parse the stock lists of one run; 0: automatic (two when the lists
+    #: together exceed PARALLEL_READ_BYTES, as nationally; a region's lists are read in the step).
+    leesprocessen: int = 0
 
     @property
     def root(self) -> Path:

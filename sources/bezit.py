@@ -283,3 +283,18 @@ def discover_bezitslijsten(landing_dir: str | Path, mappings_dir: str | Path) ->
                 )
             found.append((file, mapping))
     return found
+
+
+# The mappings of the stock lists being read, per process: raw_bezit parses a national delivery in
+# worker processes, which get the mappings once (use_mappings) instead of with every file.
+_MAPPINGS: dict[Path, BezitMapping | str | Path] = {}
+
+
+def use_mappings(mappings: dict[Path, BezitMapping | str | Path]) -> None:
+    _MAPPINGS.clear()
+    _MAPPINGS.update(mappings)
+
+
+def read_mapped_bezitslijst(path: Path, display_name: str) -> ReadResult:
+    """`read_bezitslijst` with the mapping given to `use_mappings` for this path."""
+    return read_bezitslijst(path, _MAPPINGS[path], display_name=display_name)

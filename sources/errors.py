@@ -45,6 +45,18 @@ class SourceError(Exception):
             text += f"; verwacht: {self.expected}"
         return text
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable with every attribute, subclasses included: a file read in a worker process
+        # (assets/raw.py) reports its error in the step's process exactly as a file read there.
+        return (_rebuild_error, (type(self), dict(self.__dict__), self.args))
+
+
+def _rebuild_error(cls: type[SourceError], state: dict[str, Any], args: tuple[Any, ...]) -> SourceError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class SchemaError(SourceError):
     """Required columns are missing, duplicated or the file has no usable header."""
