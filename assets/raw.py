@@ -64,6 +64,8 @@ PARALLEL_READ_BYTES = 256 * 1024 * 1024
 
 
 def read_workers(landing: LandingFolder, files: list[Path]) -> int:
+    if multiprocessing.current_process().daemon:
+        return 1  # a daemonic process (a Celery prefork worker) may not start processes of its own
     if landing.leesprocessen > 0:
         return landing.leesprocessen
     if sum(path.stat().st_size for path in files) < PARALLEL_READ_BYTES:

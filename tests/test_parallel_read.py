@@ -83,3 +83,22 @@ def test_reader_errors_cross_the_process_boundary_whole(error):
     assert type(copy) is type(error) and str(copy) == str(error)
     assert (copy.file, copy.row, copy.column, copy.value, copy.expected) == (
         error.file, error.row, error.column, error.value, error.expected)
+
+
+def _workers_in_a_daemonic_process(path: str, queue) -> None:  # type: ignore[no-untyped-def]
+    from assets.raw import read_workers as workers_here
+    from assets.resources import LandingFolder as Landing
+
+    queue.put(workers_here(Landing(path=path, leesprocessen=2), []))
+
+
+def test_a_daemonic_process_reads_in_its_own_process(tmp_path):
+    """A Celery prefork worker is daemonic: starting a pool there would fail the step."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_workers_in_a_daemonic_process, args=(str(tmp_path), queue), daemon=True)
+    child.start()
+    child.join(60)
+    assert queue.get(timeout=5) == 1
