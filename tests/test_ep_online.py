@@ -383,7 +383,57 @@ def test_the_filter_values_as_pandas_text_arrays_normalise_as_python_values_do()
     bag = ["0363010000000001", " 0363010000000002 ", "363010000000003", "363010000000004.0", None, "abc", "0363010000000001"]
     keys = ["2011AB|1||", " 2011ab |2| a |", None, "2011AB|1||"]
     as_array = pd.Series(bag, dtype="str").dropna().unique()
-    assert sorted(_normalise_wanted_bag(as_array)) == sorted(_normalise_wanted_bag(bag)) == [
+    assert sorted(_normalise_wanted_bag(as_array).to_pylist()) == sorted(_normalise_wanted_bag(bag).to_pylist()) == [
         "0363010000000001", "0363010000000002", "0363010000000003", "0363010000000004", "abc"]
-    assert sorted(_normalise_wanted_key(pd.Series(keys, dtype="str").dropna().unique())) == sorted(
-        _normalise_wanted_key(keys)) == ["2011AB|1||", "2011AB|2|A|"]
+    assert sorted(_normalise_wanted_key(pd.Series(keys, dtype="str").dropna().unique()).to_pylist()) == sorted(
+        _normalise_wanted_key(keys).to_pylist()) == ["2011AB|1||", "2011AB|2|A|"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The scan's filter short-cuts (no regex for clean ids and for six-character postcodes that are not
+# wanted) keep exactly the rows the contract names: normalised BAG id in the set, or normalised
+# address key in the set. Held to the typed frame of the unfiltered read, on odd spellings.
+# --------------------------------------------------------------------------------------------------
+
+_BAG_SPELLINGS = [
+    "0363010000000001", "0363010000000002", "363010000000003", " 0363010000000004", "0363010000000005 ",
+    "", "036301000001", " 363010000000001", "0000000000000000", "363010000000009 ",
+]
+_POSTCODE_SPELLINGS = ["2011AB", "2011ab", "2011 AB", " 2011AB", "2011AB ", "2011A ", "0123AB", "2012CD", "2011\tAB", ""]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_filter_keeps_exactly_the_rows_whose_normalised_id_or_address_is_wanted(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    header = V4.read_text(encoding="utf-8-sig").splitlines()[:3]
+    columns = header[2].split(";")
+    lines = []
+    for _ in range(200):
+        row = [""] * len(columns)
+        values = {
+            "Postcode": _POSTCODE_SPELLINGS[rng.integers(len(_POSTCODE_SPELLINGS))],
+            "Huisnummer": str(rng.choice(["1", "2", " 3", "12"])),
+            "Huisletter": str(rng.choice(["", "a", "B", " c "])),
+            "Huisnummertoevoeging": str(rng.choice(["", "2hg", " 1 ", "-3"])),
+            "BAGVerblijfsobjectID": _BAG_SPELLINGS[rng.integers(len(_BAG_SPELLINGS))],
+            "Registratiedatum": "20200101", "GeldigTot": "20300101", "Energieklasse": "C",
+        }
+        for name, value in values.items():
+            row[columns.index(name)] = value
+        lines.append(";".join(row))
+    path = tmp_path / "v20251101_v4.csv"
+    path.write_text("\ufeff" + "\n".join([*header, *lines]) + "\n", encoding="utf-8")
+
+    everything = read_bulk(path).frame
+    keys = address_key(everything["postcode"], everything["huisnummer"], everything["huisletter"],
+                       everything["huisnummertoevoeging"])
+    bag_ids = ["0363010000000001", "363010000000003", "0363010000000004", "abc", "0000036301000001"]
+    wanted_keys = sorted({k for k in keys.dropna().unique() if rng.random() < 0.5} | {"2011AB|99||"})
+    normal_ids = ["0363010000000001", "0363010000000003", "0363010000000004", "0000036301000001"]
+    expected = everything[everything["bag_vbo_id"].isin(normal_ids) | keys.isin(wanted_keys)][SOURCE_ROW].tolist()
+    assert expected, "the generated file must keep some rows"
+    assert read_bulk(path, bag_ids=bag_ids, address_keys=wanted_keys).frame[SOURCE_ROW].tolist() == expected
+    by_bag = everything[everything["bag_vbo_id"].isin(normal_ids)]
+    assert read_bulk(path, bag_ids=bag_ids).frame[SOURCE_ROW].tolist() == by_bag[SOURCE_ROW].tolist()
+    by_key = everything[keys.isin(wanted_keys)]
+    assert read_bulk(path, address_keys=wanted_keys).frame[SOURCE_ROW].tolist() == by_key[SOURCE_ROW].tolist()
