@@ -3,6 +3,7 @@ that read it and everything downstream of them."""
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -17,19 +18,39 @@ from pipelines.fanout import unfinished_fanout_run
 #: configuration for a full load; the changed sub-folders for a partial one, pipelines/nightly.py).
 INPUT_PARTS_TAG = "prestatiemonitor/invoer-delen"
 
-# landing sub-folder -> the raw assets that read it (new daily EP-online mutation files are picked up
-# by the EP-online mutation sensor; a changed total file lands here)
-FOLDER_ASSETS = {
-    "bezit": ["raw_bezit"],
-    "ep_online": ["raw_ep_online"],
-    "leefbaarometer": ["raw_leefbaarometer"],
-    "woonservice": ["raw_toewijzingen", "raw_woningzoekenden"],
-    "planlijst": ["raw_planlijst"],
+# landing part -> (sub-folder, file-name pattern, the raw assets that read those files). The
+# Woonservice folder holds two exports read by two assets: a new month of lettings re-reads and
+# re-validates the lettings, not the five years of seekers beside them (bench/README.md, benchmark 3).
+# A part without a pattern takes the folder's files that no other part of that folder claims. New daily
+# EP-online mutation files are picked up by the EP-online mutation sensor; a changed total file lands here.
+LANDING_PARTS: dict[str, tuple[str, str | None, list[str]]] = {
+    "bezit": ("bezit", None, ["raw_bezit"]),
+    "ep_online": ("ep_online", None, ["raw_ep_online"]),
+    "leefbaarometer": ("leefbaarometer", None, ["raw_leefbaarometer"]),
+    # the patterns of raw_toewijzingen and raw_woningzoekenden (assets/raw.py)
+    "woonservice/toewijzingen": ("woonservice", "toewijzingen_*", ["raw_toewijzingen"]),
+    "woonservice/woningzoekenden": ("woonservice", "woningzoekenden_*", ["raw_woningzoekenden"]),
+    "woonservice": ("woonservice", None, ["raw_toewijzingen", "raw_woningzoekenden"]),
+    "planlijst": ("planlijst", None, ["raw_planlijst"]),
 }
 
 
+def _part_of(folder: str, name: str) -> str:
+    """The landing part a file of `folder` named `name` belongs to."""
+    rest = None
+    for part, (where, pattern, _) in LANDING_PARTS.items():
+        if where != folder:
+            continue
+        if pattern is None:
+            rest = part
+        elif fnmatch.fnmatchcase(name, pattern):
+            return part
+    assert rest is not None, f"landing folder {folder} has no part for its other files"
+    return rest
+
+
 def folder_fingerprints(root: Path) -> dict[str, str]:
-    """Per landing sub-folder a hash of (relative path, size, modification time) of its files.
+    """Per landing part (LANDING_PARTS) a hash of (relative path, size, modification time) of its files.
 
     Entries that resolve outside the landing folder (a symlink to /etc, a sub-folder that is a link to
     elsewhere) are left out and never walked; `outside_landing` names them."""
@@ -43,7 +64,6 @@ def outside_landing(root: Path) -> list[str]:
 
 def _scan(root: Path) -> tuple[dict[str, str], list[str]]:
     root = root.resolve()
-    prints: dict[str, str] = {}
     refused: list[str] = []
 
     def inside(path: Path) -> bool:
@@ -53,8 +73,8 @@ def _scan(root: Path) -> tuple[dict[str, str], list[str]]:
         refused.append(f"{path.relative_to(root).as_posix()} -> {target}")
         return False
 
-    for folder in FOLDER_ASSETS:
-        entries = []
+    entries: dict[str, list[str]] = {part: [] for part in LANDING_PARTS}
+    for folder in dict.fromkeys(where for where, _, _ in LANDING_PARTS.values()):
         base = root / folder
         if base.is_dir() and inside(base):
             # os.walk does not follow symlinked folders; those are checked (and refused) as entries.
@@ -66,12 +86,15 @@ def _scan(root: Path) -> tuple[dict[str, str], list[str]]:
                     if name.startswith(".") or not inside(path) or not path.is_file():
                         continue
                     stat = path.stat()
-                    entries.append(f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}")
-        prints[folder] = hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
+                    entries[_part_of(folder, name)].append(
+                        f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}"
+                    )
+    prints = {part: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16] for part, lines in entries.items()}
     return prints, sorted(refused)
 
 
 def changed_folders(previous: dict[str, str], current: dict[str, str]) -> list[str]:
+    """The landing parts whose digest differs (or that `previous` did not know)."""
     return sorted(f for f, digest in current.items() if previous.get(f) != digest)
 
 
@@ -105,7 +128,7 @@ def build_landing_sensor(
         folders = changed_folders(previous, current)
         if not folders:
             return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden" + outside)
-        raw_keys = [dg.AssetKey(a) for f in folders for a in FOLDER_ASSETS[f]]
+        raw_keys = [dg.AssetKey(a) for f in folders for a in dict.fromkeys(LANDING_PARTS[f][2])]
         selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_keys).downstream()
         if exclude is not None:
             selection = selection - exclude

@@ -88,7 +88,7 @@ def test_a_partial_load_by_the_landing_sensor_counts_for_its_folders_only(landin
             instance=instance, cursor=first.cursor, resources={"landing": landing_folder}, repository_def=repository
         ) as context:
             [partial] = sensor(context).run_requests
-        assert FINGERPRINT_TAG not in partial.tags and json.loads(partial.tags[INPUT_PARTS_TAG]).keys() == {"woonservice"}
+        assert FINGERPRINT_TAG not in partial.tags and json.loads(partial.tags[INPUT_PARTS_TAG]).keys() == {"woonservice/toewijzingen"}
 
         assert len(_tick(instance, landing_folder, data_quality).run_requests) == 1  # not loaded yet
         _record_run(instance, "nightly", dg.DagsterRunStatus.SUCCESS, dict(partial.tags))

@@ -13,7 +13,44 @@ def test_fingerprints_change_only_for_the_touched_folder(tmp_path):
     before = folder_fingerprints(tmp_path)
     (tmp_path / "woonservice" / "toewijzingen_2026.csv").write_text("x")
     after = folder_fingerprints(tmp_path)
-    assert changed_folders(before, after) == ["woonservice"]
+    assert changed_folders(before, after) == ["woonservice/toewijzingen"]
+
+
+def test_each_woonservice_export_is_its_own_part_and_other_files_count_for_both(tmp_path):
+    (tmp_path / "woonservice").mkdir()
+    before = folder_fingerprints(tmp_path)
+    (tmp_path / "woonservice" / "woningzoekenden_2026.xlsx").write_text("x")
+    seekers = folder_fingerprints(tmp_path)
+    assert changed_folders(before, seekers) == ["woonservice/woningzoekenden"]
+    (tmp_path / "woonservice" / "leesmij.txt").write_text("x")
+    assert changed_folders(seekers, folder_fingerprints(tmp_path)) == ["woonservice"]
+
+
+def _selection_after(tmp_path, new_file: str) -> set[str]:
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    (tmp_path / "woonservice").mkdir(exist_ok=True)
+    resources = {"landing": LandingFolder(path=str(tmp_path))}
+    repository = defs.get_repository_def()
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources, repository_def=repository) as context:
+            first = sensor(context)
+        (tmp_path / "woonservice" / new_file).write_text("x")
+        with dg.build_sensor_context(
+            instance=instance, cursor=first.cursor, resources=resources, repository_def=repository
+        ) as context:
+            [request] = sensor(context).run_requests
+    return {k.to_user_string() for k in request.asset_selection}
+
+
+def test_a_new_lettings_month_loads_the_lettings_and_not_the_seekers(tmp_path):
+    keys = _selection_after(tmp_path, "toewijzingen_2026-01.csv")
+    assert {"raw_toewijzingen", "stg_toewijzingen"} <= keys
+    assert not {"raw_woningzoekenden", "stg_woningzoekenden"} & keys
+
+
+def test_a_file_of_neither_export_loads_both(tmp_path):
+    keys = _selection_after(tmp_path, "onbekend_2026.csv")
+    assert {"raw_toewijzingen", "raw_woningzoekenden", "stg_toewijzingen", "stg_woningzoekenden"} <= keys
 
 
 def test_sensor_requests_the_raw_assets_of_a_new_file_and_everything_downstream(tmp_path):
