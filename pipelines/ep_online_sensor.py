@@ -29,10 +29,12 @@ import dagster as dg
 
 from assets.ep_online_mutaties import EP_ONLINE_MUTATIEBESTANDEN, EpOnlineApi, ep_online_mutatiebestanden
 from assets.resources import LandingFolder
+from pipelines.fanout import UNFINISHED
 from sources import ep_online
 from sources.ep_online_api import EpOnlineAuthError
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+EP_ONLINE_MUTATIES_KEY = dg.AssetKey("raw_ep_online_mutaties")
 
 ep_online_mutaties_job = dg.define_asset_job(
     name="ep_online_mutaties",
@@ -67,6 +69,28 @@ def mutation_partition_keys(landing: LandingFolder) -> list[str]:
     files = landing.files("ep_online", "*")
     total = newest_total_date(files)
     return [] if total is None else list(mutation_files_by_date(files, total))
+
+
+def mutations_pending(instance: dg.DagsterInstance, landing: LandingFolder) -> str | None:
+    """Why the daily mutation files in the landing folder cannot be staged yet, or None when every one
+    is loaded: a run of ep_online_mutaties still to finish, or a file whose partition of
+    raw_ep_online_mutaties was not materialised after the file last changed (its run is still to be
+    requested, or failed). stg_energielabels applies what is loaded; staging earlier would leave a new
+    file out until the next load."""
+    busy = instance.get_runs(filters=dg.RunsFilter(job_name=ep_online_mutaties_job.name, statuses=UNFINISHED), limit=1)
+    if busy:
+        return f"run {busy[0].run_id[:8]} van ep_online_mutaties loopt nog"
+    if not landing.folder("ep_online").is_dir():
+        return None
+    files = landing.files("ep_online", "*")
+    for key, paths in mutation_files_by_date(files, newest_total_date(files)).items():
+        changed = max(path.stat().st_mtime for path in paths)
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=EP_ONLINE_MUTATIES_KEY, asset_partitions=[key], after_timestamp=changed), limit=1
+        ).records
+        if not records:
+            return f"mutatiebestand(en) {', '.join(p.name for p in paths)} nog niet ingelezen (partitie {key})"
+    return None
 
 
 def fingerprint(paths: list[Path]) -> str:
@@ -207,5 +231,6 @@ __all__ = [
     "fetch_from_api",
     "mutation_files_by_date",
     "mutation_partition_keys",
+    "mutations_pending",
     "newest_total_date",
 ]

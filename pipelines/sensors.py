@@ -7,12 +7,15 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
 
 from assets.resources import LandingFolder
+from pipelines.ep_online_sensor import mutations_pending
 from pipelines.fanout import unfinished_fanout_run
+from sources import ep_online
 
 #: Tag of a load run: JSON {part: digest} of the inputs it loaded (every landing sub-folder and the
 #: configuration for a full load; the changed sub-folders for a partial one, pipelines/nightly.py).
@@ -21,10 +24,13 @@ INPUT_PARTS_TAG = "prestatiemonitor/invoer-delen"
 # landing part -> (sub-folder, file-name pattern, the raw assets that read those files). The
 # Woonservice folder holds two exports read by two assets: a new month of lettings re-reads and
 # re-validates the lettings, not the five years of seekers beside them (bench/README.md, benchmark 3).
-# A part without a pattern takes the folder's files that no other part of that folder claims. New daily
-# EP-online mutation files are picked up by the EP-online mutation sensor; a changed total file lands here.
-LANDING_PARTS: dict[str, tuple[str, str | None, list[str]]] = {
+# A part without a pattern takes the folder's files that no other part of that folder claims. A new
+# daily EP-online mutation file is read by the mutation sensor's run (raw_ep_online_mutaties); once it
+# is loaded, this sensor stages it (stg_energielabels and downstream) without re-reading the national
+# total file; a changed total file loads raw_ep_online.
+LANDING_PARTS: dict[str, tuple[str, str | re.Pattern[str] | None, list[str]]] = {
     "bezit": ("bezit", None, ["raw_bezit"]),
+    "ep_online/mutaties": ("ep_online", ep_online.MUTATION_FILE, ["stg_energielabels"]),
     "ep_online": ("ep_online", None, ["raw_ep_online"]),
     "leefbaarometer": ("leefbaarometer", None, ["raw_leefbaarometer"]),
     # the patterns of raw_toewijzingen and raw_woningzoekenden (assets/raw.py)
@@ -43,7 +49,7 @@ def _part_of(folder: str, name: str) -> str:
             continue
         if pattern is None:
             rest = part
-        elif fnmatch.fnmatchcase(name, pattern):
+        elif pattern.match(name) if isinstance(pattern, re.Pattern) else fnmatch.fnmatchcase(name, pattern):
             return part
     assert rest is not None, f"landing folder {folder} has no part for its other files"
     return rest
@@ -126,8 +132,15 @@ def build_landing_sensor(
             # First evaluation: remember what is there; the nightly schedule covers existing files.
             return dg.SensorResult(cursor=json.dumps(current), skip_reason="eerste meting van de landingsmap" + outside)
         folders = changed_folders(previous, current)
+        waiting = ""
+        if "ep_online/mutaties" in folders and (pending := mutations_pending(context.instance, landing)):
+            # This part keeps its previous digest in the cursor: it is seen again once they are loaded.
+            folders.remove("ep_online/mutaties")
+            current = {**current, "ep_online/mutaties": previous.get("ep_online/mutaties", "")}
+            waiting = f"; nieuwe EP-online-mutaties wachten: {pending}"
+            context.log.info(waiting[2:])
         if not folders:
-            return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden" + outside)
+            return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden" + waiting + outside)
         raw_keys = [dg.AssetKey(a) for f in folders for a in dict.fromkeys(LANDING_PARTS[f][2])]
         selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_keys).downstream()
         if exclude is not None:
