@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pytest
 import responses
@@ -479,3 +480,33 @@ def test_resource_keeps_the_key_out_of_its_repr() -> None:
     assert KEY not in repr(resource) and KEY not in str(resource)
     assert resource.has_key and not EpOnlineApi().has_key
     assert KEY not in repr(resource.client()) and resource.client().has_key
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_keys_built_only_for_rows_sharing_an_object_change_nothing(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply_mutations judges only the certificates that share a BAG id or postcode with a mutation
+    file; on generated histories (ties, missing BAG ids, spellings that differ in case and blanks) it
+    gives the frame and counts of judging every certificate."""
+    import sources.ep_online as module
+
+    rng = np.random.default_rng(seed)
+    bags = [f"03920100000000{i:02d}" for i in range(12)] + [None, " 0392010000000003"]
+    postcodes = ["2011AB", "2011ab", " 2011AB", "2012CD", None]
+    dates = ["2019-06-01", "2022-03-03", "2024-05-01", "2025-11-02"]
+
+    def rows(count: int, pub: str, file: str) -> pd.DataFrame:
+        made = []
+        for row in range(count):
+            made.append(cert(bags[rng.integers(len(bags))], int(rng.integers(1, 4)), dates[rng.integers(len(dates))],
+                             dates[rng.integers(len(dates))], "ABCDEFG"[rng.integers(7)], pub, file, row + 4,
+                             letter=[None, "A", "a"][rng.integers(3)]))
+            made[-1]["postcode"] = postcodes[rng.integers(len(postcodes))]
+        return frame_of(*made)
+
+    total = rows(60, "2025-11-01", V)
+    mutations = [rows(15, "2025-11-02", D1), rows(15, "2025-11-03", D2)]
+    fast = apply_mutations(total, mutations, date(2025, 11, 1))
+    monkeypatch.setattr(module, "_sharing_an_object", lambda frame, batch: np.ones(len(frame), dtype=bool))
+    every = apply_mutations(total, mutations, date(2025, 11, 1))
+    pd.testing.assert_frame_equal(fast, every)
+    assert fast.attrs == every.attrs and fast.attrs["mutaties"]["rijen_vervangen"] > 0
