@@ -624,8 +624,6 @@ def _normalised_set(values: Iterable[object], already: str, normalise: Callable[
     Arrow, and only the others go through `normalise` one by one. The result stays an Arrow array:
     as a Python list the two national sets held ~0.9 GB of str objects through the whole scan.
     """
-    import pyarrow.compute as pc
-
     others: list[object] = []
     if isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)) and values.dtype == "str":
         # pandas text (Arrow-backed in pandas 3): straight to Arrow, no Python string per value

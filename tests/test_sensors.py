@@ -26,19 +26,21 @@ def test_each_woonservice_export_is_its_own_part_and_other_files_count_for_both(
     assert changed_folders(seekers, folder_fingerprints(tmp_path)) == ["woonservice"]
 
 
+def _landing_tick(instance: dg.DagsterInstance, root, cursor: str | None) -> dg.SensorResult:
+    """One evaluation of landing_folder_sensor on the landing folder `root`."""
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"landing": LandingFolder(path=str(root))},
+        repository_def=defs.get_repository_def(),
+    ) as context:
+        return defs.resolve_sensor_def("landing_folder_sensor")(context)
+
+
 def _selection_after(tmp_path, new_file: str) -> set[str]:
-    sensor = defs.resolve_sensor_def("landing_folder_sensor")
     (tmp_path / "woonservice").mkdir(exist_ok=True)
-    resources = {"landing": LandingFolder(path=str(tmp_path))}
-    repository = defs.get_repository_def()
     with dg.instance_for_test() as instance:
-        with dg.build_sensor_context(instance=instance, resources=resources, repository_def=repository) as context:
-            first = sensor(context)
+        first = _landing_tick(instance, tmp_path, None)
         (tmp_path / "woonservice" / new_file).write_text("x")
-        with dg.build_sensor_context(
-            instance=instance, cursor=first.cursor, resources=resources, repository_def=repository
-        ) as context:
-            [request] = sensor(context).run_requests
+        [request] = _landing_tick(instance, tmp_path, first.cursor).run_requests
     return {k.to_user_string() for k in request.asset_selection}
 
 
@@ -109,21 +111,13 @@ def test_a_new_mutation_file_is_staged_once_loaded_without_rereading_the_total_f
     """The daily mutation file is read by the mutation sensor's run; the landing sensor waits for that
     load (keeping the file's part unseen in its cursor), then stages it: stg_energielabels and what
     follows, not raw_ep_online (the national total file)."""
-    sensor = defs.resolve_sensor_def("landing_folder_sensor")
     folder = tmp_path / "ep_online"
     folder.mkdir()
     (folder / "v20251101_v4_csv.zip").write_bytes(b"total")
-    resources = {"landing": LandingFolder(path=str(tmp_path))}
-    repository = defs.get_repository_def()
-
-    def evaluate(instance, cursor):
-        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, repository_def=repository) as context:
-            return sensor(context)
-
     with dg.instance_for_test() as instance:
-        first = evaluate(instance, None)
+        first = _landing_tick(instance, tmp_path, None)
         (folder / "d20251102_v4.zip").write_bytes(b"mutations")
-        waiting = evaluate(instance, first.cursor)
+        waiting = _landing_tick(instance, tmp_path, first.cursor)
         assert not waiting.run_requests
         assert "nog niet ingelezen (partitie 2025-11-02)" in waiting.skip_reason.skip_message
         assert json.loads(waiting.cursor)["ep_online/mutaties"] == json.loads(first.cursor)["ep_online/mutaties"]
@@ -132,7 +126,7 @@ def test_a_new_mutation_file_is_staged_once_loaded_without_rereading_the_total_f
         instance.report_runless_asset_event(
             dg.AssetMaterialization(asset_key="raw_ep_online_mutaties", partition="2025-11-02")
         )
-        loaded = evaluate(instance, waiting.cursor)
+        loaded = _landing_tick(instance, tmp_path, waiting.cursor)
     [request] = loaded.run_requests
     keys = {k.to_user_string() for k in request.asset_selection}
     assert "stg_energielabels" in keys and "raw_ep_online" not in keys and "raw_ep_online_mutaties" not in keys
@@ -141,21 +135,14 @@ def test_a_new_mutation_file_is_staged_once_loaded_without_rereading_the_total_f
 
 
 def test_a_waiting_mutation_file_does_not_hold_up_a_new_lettings_export(tmp_path):
-    sensor = defs.resolve_sensor_def("landing_folder_sensor")
     (tmp_path / "ep_online").mkdir()
     (tmp_path / "woonservice").mkdir()
     (tmp_path / "ep_online" / "v20251101_v4_csv.zip").write_bytes(b"total")
-    resources = {"landing": LandingFolder(path=str(tmp_path))}
-    repository = defs.get_repository_def()
     with dg.instance_for_test() as instance:
-        with dg.build_sensor_context(instance=instance, resources=resources, repository_def=repository) as context:
-            first = sensor(context)
+        first = _landing_tick(instance, tmp_path, None)
         (tmp_path / "ep_online" / "d20251102_v4.zip").write_bytes(b"mutations")
         (tmp_path / "woonservice" / "toewijzingen_2025-11.csv").write_text("x")
-        with dg.build_sensor_context(
-            instance=instance, cursor=first.cursor, resources=resources, repository_def=repository
-        ) as context:
-            result = sensor(context)
+        result = _landing_tick(instance, tmp_path, first.cursor)
     [request] = result.run_requests
     keys = {k.to_user_string() for k in request.asset_selection}
     assert "raw_toewijzingen" in keys and "stg_energielabels" not in keys
