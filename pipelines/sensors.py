@@ -141,7 +141,7 @@ def build_landing_sensor(
             context.log.info(waiting[2:])
         if not folders:
             return dg.SensorResult(cursor=json.dumps(current), skip_reason="geen nieuwe bestanden" + waiting + outside)
-        raw_keys = [dg.AssetKey(a) for f in folders for a in dict.fromkeys(LANDING_PARTS[f][2])]
+        raw_keys = [dg.AssetKey(a) for f in folders for a in LANDING_PARTS[f][2]]
         selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_keys).downstream()
         if exclude is not None:
             selection = selection - exclude

@@ -1109,6 +1109,7 @@ def _replaced_by(earlier: pd.DataFrame, batch: pd.DataFrame) -> pd.Series:
 
 
 def _part(series: pd.Series, *, upper: bool = False) -> pd.Series:
+    # Not `_text`: an empty postcode still builds an address key ('|12||'), so '' must stay a value.
     text = series.astype("str").str.strip()
     return text.str.upper() if upper else text
 
