@@ -38,7 +38,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import Queued
 from assets.catalog import catalog_frame
 from assets.publish import CATALOG_SPEC, SPECS
 from tests.fault_runner import race_frame, table_checksums
-from warehouse import Warehouse
+from warehouse import Warehouse, WarehouseError
 from warehouse.quality import record_quarantine
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -270,3 +270,48 @@ def test_readers_and_dq_writers_wait_for_another_process_on_duckdb_too(tmp_path,
         warehouse.dispose()
         holder.kill()
         holder.wait()
+
+
+def test_a_publication_waits_while_another_process_is_still_creating_the_duckdb_file(tmp_path):
+    """Two first runs on a new warehouse: DuckDB creates the file before it takes the lock, so the
+    second process can find it empty (seen in CI as 'exists, but it is not a valid DuckDB database
+    file'). A file changed moments ago is being created: publish waits for it and succeeds."""
+    path = tmp_path / "w.duckdb"
+    path.touch()  # what the other process has written so far: nothing yet
+    creator = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, os, sys, time\ntime.sleep(1.0)\n"
+         "c = duckdb.connect(sys.argv[1] + '.new')\nc.close()\nos.replace(sys.argv[1] + '.new', sys.argv[1])",
+         str(path)],
+    )
+    warehouse = Warehouse(f"duckdb:///{path}")
+    started = time.monotonic()
+    try:
+        written = warehouse.publish({"kpi_zon": (SPECS["kpi_zon"], race_frame(SPECS["kpi_zon"], HAARLEM, 10))},
+                                    slices={"gemeente_code": [HAARLEM]})
+    finally:
+        warehouse.dispose()
+        creator.wait()
+    assert written == {"kpi.kpi_zon": 10}
+    assert time.monotonic() - started >= 0.9
+
+
+def test_an_old_empty_duckdb_file_fails_at_once_naming_the_file(tmp_path):
+    """An invalid file nobody is creating (left empty an hour ago) is no race: no waiting, a message
+    that names the file and what to do, and the file untouched."""
+    path = tmp_path / "w.duckdb"
+    path.touch()
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    warehouse = Warehouse(f"duckdb:///{path}")
+    started = time.monotonic()
+    try:
+        with pytest.raises(WarehouseError) as failure:
+            warehouse.publish({"kpi_zon": (SPECS["kpi_zon"], race_frame(SPECS["kpi_zon"], HAARLEM, 10))},
+                              slices={"gemeente_code": [HAARLEM]})
+    finally:
+        warehouse.dispose()
+    assert time.monotonic() - started < 5
+    message = str(failure.value)
+    assert str(path) in message and "0 bytes" in message and "geen geldig DuckDB-bestand" in message
+    assert "niets gewijzigd" in message
+    assert path.stat().st_size == 0

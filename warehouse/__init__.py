@@ -20,7 +20,9 @@ file works as before.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -161,7 +163,7 @@ class Warehouse:
         except WarehouseError:
             raise
         except Exception as exc:
-            if _is_duckdb_lock_conflict(exc):
+            if _is_duckdb_busy(exc):
                 raise
             if not isinstance(exc, (sa.exc.SQLAlchemyError, ValueError, TypeError)):
                 raise
@@ -269,11 +271,12 @@ def ensure_schema(connection: sa.Connection, schema: str) -> None:
 
 def wait_for_duckdb_lock(action: Callable[[], T]) -> T:
     """Run `action`, retrying while another process holds the DuckDB file (DuckDB allows one process
-    per file; the conflict is raised at connect, before anything is read or written). After
-    PUBLISH_LOCK_WAIT_SECONDS: a WarehouseError. PostgreSQL never raises this and runs straight."""
+    per file; the conflict is raised at connect, before anything is read or written) or is still
+    creating it. After PUBLISH_LOCK_WAIT_SECONDS: a WarehouseError. PostgreSQL never raises these and
+    runs straight."""
     try:
         for attempt in Retrying(
-            retry=retry_if_exception(_is_duckdb_lock_conflict),
+            retry=retry_if_exception(_is_duckdb_busy),
             wait=wait_exponential(multiplier=0.2, max=5),
             stop=stop_after_delay(PUBLISH_LOCK_WAIT_SECONDS),
             reraise=True,
@@ -286,6 +289,13 @@ def wait_for_duckdb_lock(action: Callable[[], T]) -> T:
                 f"het warehouse-bestand wordt na {PUBLISH_LOCK_WAIT_SECONDS} s nog door een ander proces "
                 "geschreven; niets gewijzigd"
             ) from exc
+        invalid = _NOT_A_DUCKDB_FILE.search(str(exc))
+        if invalid is not None:
+            raise WarehouseError(
+                f"het warehouse-bestand {invalid['path']} is geen geldig DuckDB-bestand ({_size(invalid['path'])} bytes) "
+                "en wordt niet meer aangemaakt: leeg of beschadigd. Zet een back-up terug of verwijder een leeg "
+                "bestand (de volgende run maakt het opnieuw aan); niets gewijzigd"
+            ) from exc
         raise
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -294,6 +304,36 @@ def _is_duckdb_lock_conflict(exc: BaseException) -> bool:
     """DuckDB allows one writing process per file; another one gets this error when it connects."""
     text = str(exc)
     return "Could not set lock on file" in text or "Conflicting lock is held" in text
+
+
+#: How long after its last change a file DuckDB calls invalid may still be being created.
+CREATING_SECONDS = 30
+_NOT_A_DUCKDB_FILE = re.compile(r'The file "(?P<path>[^"]+)" exists, but it is not a valid DuckDB database file')
+
+
+def _duckdb_file_being_created(exc: BaseException) -> bool:
+    """DuckDB refused a file that changed moments ago: another process has just created it and is
+    writing its headers (two first runs at once on a new warehouse; DuckDB creates the file before
+    it takes the lock). An older invalid file is empty or damaged and fails at once."""
+    match = _NOT_A_DUCKDB_FILE.search(str(exc))
+    if match is None:
+        return False
+    try:
+        changed = os.path.getmtime(match["path"])
+    except OSError:
+        return True  # gone again: the other process is replacing it
+    return time.time() - changed < CREATING_SECONDS
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _is_duckdb_busy(exc: BaseException) -> bool:
+    return _is_duckdb_lock_conflict(exc) or _duckdb_file_being_created(exc)
 
 
 def apply_dashboard_access(connection: sa.Connection, reader_role: str = DASHBOARD_READER) -> None:
