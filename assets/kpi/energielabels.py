@@ -16,6 +16,7 @@ dwellings whose valid label is a pre-2021 label with an EnergieIndex: never acro
 from collections.abc import Callable, Sequence
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from assets import relational
@@ -66,32 +67,31 @@ def label_at_peildatum(units: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
     choice runs in DuckDB (assets/relational.py), the result keeps the units' rows and order.
     """
     keys = ["corporatie", "vhe_id"]
+    # One choice per unit row, answered as (unit, certificate) pairs for the units that have one: no
+    # join back to the units and no sort of the ~10 million rows of a national run. Units that repeat
+    # a key get the same choice, as the ordering is total (the certificate's position last).
     chosen = relational.positions(
         """
-        WITH valid AS (
-            SELECT u.corporatie, u.vhe_id, u.peildatum, c._pos AS cert
-            FROM (SELECT DISTINCT corporatie, vhe_id, peildatum FROM units) u
-            JOIN certs c ON u.corporatie = c.corporatie AND u.vhe_id = c.vhe_id
-            WHERE c.registratiedatum <= u.peildatum AND c.geldig_tot >= u.peildatum
-            -- the latest registration; ties: the latest opname, then the last row of the file
-            QUALIFY row_number() OVER (
-                PARTITION BY u.corporatie, u.vhe_id, u.peildatum
-                ORDER BY c.registratiedatum DESC NULLS LAST, c.opnamedatum DESC NULLS LAST,
-                         c._source_row DESC NULLS LAST, c._pos DESC
-            ) = 1
-        )
-        SELECT units._pos AS unit, valid.cert
-        FROM units LEFT JOIN valid
-          ON units.corporatie = valid.corporatie AND units.vhe_id = valid.vhe_id AND units.peildatum = valid.peildatum
-        ORDER BY units._pos
+        SELECT u._pos AS unit, c._pos AS cert
+        FROM units u
+        JOIN certs c ON u.corporatie = c.corporatie AND u.vhe_id = c.vhe_id
+        WHERE c.registratiedatum <= u.peildatum AND c.geldig_tot >= u.peildatum
+        -- the latest registration; ties: the latest opname, then the last row of the file
+        QUALIFY row_number() OVER (
+            PARTITION BY u._pos
+            ORDER BY c.registratiedatum DESC NULLS LAST, c.opnamedatum DESC NULLS LAST,
+                     c._source_row DESC NULLS LAST, c._pos DESC
+        ) = 1
         """,
         {
             "units": (units, [*keys, "peildatum"]),
             "certs": (certificates, [*keys, "registratiedatum", "geldig_tot", "opnamedatum", "_source_row"]),
         },
     )
+    cert = np.full(len(units), -1, dtype=np.int64)
+    cert[chosen["unit"]] = chosen["cert"]
     label = relational.take(
-        certificates[["energieklasse", "energie_index", "registratiedatum", "geldig_tot"]], chosen["cert"]
+        certificates[["energieklasse", "energie_index", "registratiedatum", "geldig_tot"]], cert
     ).rename(
         columns={
             "energieklasse": "label_op_peildatum",
@@ -105,8 +105,8 @@ def label_at_peildatum(units: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
 
 
 def _aggregate(labelled: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    totals = labelled.groupby(keys, dropna=False).size().rename("woningen")
-    per_class = labelled.groupby([*keys, "label_op_peildatum"], dropna=False).size().rename("aantal").reset_index()
+    totals = labelled.groupby(keys, dropna=False, observed=True).size().rename("woningen")
+    per_class = labelled.groupby([*keys, "label_op_peildatum"], dropna=False, observed=True).size().rename("aantal").reset_index()
     distribution = per_class.merge(totals.reset_index(), on=keys)
     distribution = distribution.rename(columns={"label_op_peildatum": "energieklasse"})
     distribution["indicator"] = "label_verdeling"
@@ -114,7 +114,7 @@ def _aggregate(labelled: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     distribution["denominator"] = distribution["woningen"].astype("float64")
     distribution["unit"] = "%"
 
-    flags = labelled.assign(
+    flags = labelled[keys].assign(
         efg_aantal=labelled["is_efg"] & ~labelled["vrijgesteld"],
         efg_vrijgesteld=labelled["is_efg"] & labelled["vrijgesteld"],
         zonder_geldig_label=labelled["label_op_peildatum"] == GEEN_LABEL,
@@ -122,16 +122,16 @@ def _aggregate(labelled: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         & (labelled["label_geldig_tot"] <= labelled["peildatum"] + pd.DateOffset(months=12)),
     )
     indicators = ["efg_aantal", "efg_vrijgesteld", "zonder_geldig_label", "verloopt_binnen_12_maanden"]
-    counts = flags.groupby(keys, dropna=False)[indicators].sum()
+    counts = flags.groupby(keys, dropna=False, observed=True)[indicators].sum()
     count_rows = counts.reset_index().melt(id_vars=keys, var_name="indicator", value_name="numerator")
     count_rows["numerator"] = count_rows["numerator"].astype("float64")
     count_rows["denominator"] = float("nan")
     count_rows["unit"] = "woningen"
     count_rows["energieklasse"] = "alle"
 
-    with_index = labelled[labelled["energie_index"].notna()]
+    with_index = labelled.loc[labelled["energie_index"].notna(), [*keys, "energie_index"]]
     index_rows = (
-        with_index.groupby(keys, dropna=False)
+        with_index.groupby(keys, dropna=False, observed=True)
         .agg(numerator=("energie_index", "sum"), denominator=("energie_index", "size"))
         .reset_index()
     )
@@ -162,7 +162,11 @@ def compute_energielabels(
     exemptions: Sequence[str],
     target_date: Callable[[str], pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
-    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]
+    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+    # Only the columns the aggregation reads: a national run labels ~10 million dwelling rows, and
+    # every filter or assign copies each column it carries (the stock's file names among them).
+    needed = list(dict.fromkeys([*keys, "vhe_id", "wijk_code", *exemptions]))
+    dwellings = stock.loc[stock["is_woning"] & stock["in_exploitatie"], needed]
     labelled = label_at_peildatum(dwellings, certificates)
     exempt = pd.Series(False, index=labelled.index)
     for column in exemptions:
@@ -170,10 +174,16 @@ def compute_energielabels(
     labelled["vrijgesteld"] = exempt
     labelled["is_efg"] = labelled["label_op_peildatum"].isin(EFG)
     labelled["wijk_code"] = labelled["wijk_code"].fillna("onbekend")
-    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+    # The text keys as categories: each groupby below then groups integer codes instead of
+    # factorising ~10 million strings again (ten groupbys over the same keys).
+    text_keys = ["gemeente_code", "gemeente_naam", "corporatie", "wijk_code", "label_op_peildatum"]
+    dtypes = {column: labelled[column].dtype for column in text_keys}
+    labelled = labelled.astype({column: "category" for column in text_keys})
     gemeente = _aggregate(labelled, keys).assign(wijk_code="alle")
     wijk = _aggregate(labelled, [*keys, "wijk_code"])
     out = pd.concat([gemeente, wijk[gemeente.columns]], ignore_index=True)
+    out = out.astype({column: dtypes[column] for column in ["gemeente_code", "gemeente_naam", "corporatie", "wijk_code"]})
+    out["energieklasse"] = out["energieklasse"].astype(dtypes["label_op_peildatum"])
     out = add_alle_corporaties(out, [*keys, "wijk_code", "energieklasse", "indicator"])
     out["value"] = recompute_value(out)
     if target_date is not None:

@@ -10,10 +10,12 @@ from assets.partitions import GEMEENTE_KOLOM
 from assets.raw import KOLOMMEN
 from assets.settings import EFG_VRIJSTELLINGEN
 
-#: Every stock KPI: the unit, where it is, whether it counts, and where the row came from.
+#: Every stock KPI: the unit, where it is, whether it counts, and the files its gemeente's rows rest
+#: on (`_source_snapshot`). Not the file name and row of each unit: no KPI reads them, and at national
+#: size they were the widest columns every stock KPI step loaded and copied.
 STOCK_BASE = [
     "corporatie", "peildatum", "vhe_id", "gemeente_code", "gemeente_naam", "wijk_code", "in_exploitatie",
-    "is_woning", "_source_file", "_source_row", "_source_snapshot",
+    "is_woning", "_source_snapshot",
 ]
 
 
