@@ -130,6 +130,13 @@ def suppress_small_cells(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return frame
 
 
+def dwellings_in_exploitatie(stock: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The stock rows that are dwellings in exploitation, with only `columns`: a national stock has
+    ~10 million such rows, and selecting them copies every column the frame carries (8.9 s for the
+    full KPI input, most of it text columns the KPI never reads)."""
+    return stock.loc[stock["is_woning"] & stock["in_exploitatie"], list(dict.fromkeys(columns))]
+
+
 def add_alle_corporaties(frame: pd.DataFrame, group_columns: Sequence[str]) -> pd.DataFrame:
     """Add the gemeente total over corporations (corporatie='alle') for additive indicators.
 
@@ -152,25 +159,28 @@ def snapshot_by_gemeente(gemeenten: Sequence[str], *inputs: tuple[pd.DataFrame, 
     carry the same snapshot whether it ran alone or in a range with others."""
     out: dict[str, str] = {}
     shared: set[str] = set()
-    per_gemeente: list[tuple[pd.DataFrame, str]] = []
+    files_of: dict[str, set[str]] = {}
     for frame, column in inputs:
         if "_source_snapshot" not in frame.columns:
             continue
         if column is None:
             shared.update(frame["_source_snapshot"].dropna().astype("str").unique().tolist())
-        else:
-            per_gemeente.append((frame, column))
-    grouped = [
-        frame.dropna(subset=["_source_snapshot"]).groupby(frame[column].astype("str"))["_source_snapshot"].unique()
-        for frame, column in per_gemeente
-    ]
+            continue
+        # The distinct (gemeente, file) pairs first: a few thousand, where grouping the ~11 million
+        # rows of a national stock took 8 s.
+        pairs = pd.DataFrame({"gemeente": frame[column].astype("str"), "file": frame["_source_snapshot"]})
+        for gemeente, file in pairs.dropna().drop_duplicates().itertuples(index=False):
+            files_of.setdefault(str(gemeente), set()).add(str(file))
     for gemeente in gemeenten:
-        names = set(shared)
-        for files in grouped:
-            if gemeente in files.index:
-                names.update(str(f) for f in files[gemeente])
-        out[gemeente] = ";".join(sorted(names))
+        out[gemeente] = ";".join(sorted(shared | files_of.get(gemeente, set())))
     return out
+
+
+def names_by_code(frame: pd.DataFrame, code: str, name: str) -> dict[str, str]:
+    """code -> name over the rows of `frame`, the last name a code has (as dict(zip(codes, names))),
+    from the distinct codes: zipping the ~11 million rows of a national stock in Python took 19 s."""
+    last = frame[[code, name]].drop_duplicates(subset=code, keep="last")
+    return dict(zip(last[code], last[name], strict=True))
 
 
 def finish(

@@ -25,6 +25,7 @@ from assets.common import (
     KpiTable,
     add_alle_corporaties,
     column_lineage,
+    dwellings_in_exploitatie,
     finish,
     kpi_asset_args,
     recompute_value,
@@ -163,10 +164,8 @@ def compute_energielabels(
     target_date: Callable[[str], pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
-    # Only the columns the aggregation reads: a national run labels ~10 million dwelling rows, and
-    # every filter or assign copies each column it carries (the stock's file names among them).
-    needed = list(dict.fromkeys([*keys, "vhe_id", "wijk_code", *exemptions]))
-    dwellings = stock.loc[stock["is_woning"] & stock["in_exploitatie"], needed]
+    # Only the columns the aggregation reads: every later filter or assign copies each column.
+    dwellings = dwellings_in_exploitatie(stock, [*keys, "vhe_id", "wijk_code", *exemptions])
     labelled = label_at_peildatum(dwellings, certificates)
     exempt = pd.Series(False, index=labelled.index)
     for column in exemptions:

@@ -33,6 +33,7 @@ from assets.common import (
     KpiTable,
     add_alle_corporaties,
     column_lineage,
+    dwellings_in_exploitatie,
     finish,
     kpi_asset_args,
     recompute_value,
@@ -97,9 +98,9 @@ def _distribution(frame: pd.DataFrame, keys: list[str], prefix: str, unit: str) 
 
 
 def stock_rows(stock: pd.DataFrame) -> pd.DataFrame:
-    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]].copy()
-    dwellings["huurklasse"] = dwellings["huurklasse"].fillna(ONBEKEND).astype("str")
     keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+    dwellings = dwellings_in_exploitatie(stock, [*keys, "huurklasse"])
+    dwellings["huurklasse"] = dwellings["huurklasse"].fillna(ONBEKEND).astype("str")
     if dwellings.empty:
         return pd.DataFrame(columns=[*keys, "huurklasse", "indicator", "numerator", "denominator", "unit"])
     rows = _distribution(dwellings, keys, "voorraad", "woningen")

@@ -65,6 +65,7 @@ from assets.common import (
     column_lineage,
     finish,
     kpi_asset_args,
+    names_by_code,
     ratio,
     snapshot_by_gemeente,
     table_metadata,
@@ -344,7 +345,7 @@ def kpi_slaagkans(
     stg_woningzoekenden: pd.DataFrame,
     stg_toewijzingen: pd.DataFrame,
 ) -> dg.Output:
-    names = dict(zip(stg_woningzoekenden["woongemeente_code"], stg_woningzoekenden["woongemeente_naam"], strict=True))
+    names = names_by_code(stg_woningzoekenden, "woongemeente_code", "woongemeente_naam")
     bands = load_inkomensbanden()
     frame = compute_slaagkans(stg_woningzoekenden, stg_toewijzingen, names, bands)
     frame = finish(

@@ -19,8 +19,10 @@ from assets.common import (
     KpiTable,
     add_alle_corporaties,
     column_lineage,
+    dwellings_in_exploitatie,
     finish,
     kpi_asset_args,
+    names_by_code,
     snapshot_by_gemeente,
     table_metadata,
 )
@@ -61,7 +63,7 @@ def _segment(frame: pd.DataFrame, segment_type: str, suffix: str = "") -> pd.Ser
 
 
 def compute_voorraad(stock: pd.DataFrame, transitions: pd.DataFrame, gemeente_namen: dict[str, str]) -> pd.DataFrame:
-    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]
+    dwellings = dwellings_in_exploitatie(stock, ["corporatie", "gemeente_code", "peildatum", "daeb", "huurklasse"])
     keys = ["corporatie", "gemeente_code", "jaar", "peildatum_begin", "peildatum_eind", "segment_type", "segment"]
     years = transitions[["corporatie", "jaar", "peildatum_begin", "peildatum_eind"]].drop_duplicates()
     parts: list[pd.DataFrame] = []
@@ -131,7 +133,7 @@ def kpi_voorraadontwikkeling(
     stg_bezit: pd.DataFrame,
     stg_voorraadmutaties: pd.DataFrame,
 ) -> dg.Output:
-    names = dict(zip(stg_bezit["gemeente_code"], stg_bezit["gemeente_naam"], strict=True))
+    names = names_by_code(stg_bezit, "gemeente_code", "gemeente_naam")
     frame = compute_voorraad(stg_bezit, stg_voorraadmutaties, names)
     frame = finish(
         TABLE,

@@ -16,6 +16,7 @@ from assets.common import (
     KpiTable,
     add_alle_corporaties,
     column_lineage,
+    dwellings_in_exploitatie,
     finish,
     kpi_asset_args,
     recompute_value,
@@ -52,11 +53,13 @@ def kwp_per_vhe(stock: pd.DataFrame) -> pd.Series:
 
 def compute_zon(stock: pd.DataFrame, *, yield_kwh_per_kwp: float) -> pd.DataFrame:
     """Tidy KPI rows from the staged stock (stg_bezit); pure function."""
-    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]].copy()
+    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
+    dwellings = dwellings_in_exploitatie(
+        stock, [*keys, "vhe_id", "zonnepanelen_aantal", "zonnepanelen_wp", "zonnepanelen_kwp"]
+    )
     dwellings["kwp"] = kwp_per_vhe(dwellings)
     dwellings["panelen"] = dwellings["zonnepanelen_aantal"].astype("float64").fillna(0.0)
     dwellings["heeft_panelen"] = (dwellings["kwp"] > 0) | (dwellings["panelen"] > 0)
-    keys = ["gemeente_code", "gemeente_naam", "corporatie", "peildatum"]
     grouped = (
         dwellings.groupby(keys, dropna=False)
         .agg(

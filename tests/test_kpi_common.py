@@ -1,0 +1,44 @@
+"""Helpers every KPI asset uses: the source snapshot per gemeente and the gemeente names."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assets.common import dwellings_in_exploitatie, names_by_code, snapshot_by_gemeente
+
+
+def _stock() -> pd.DataFrame:
+    return pd.DataFrame({
+        "gemeente_code": pd.Series(["GM0392", "GM0397", "GM0392", None, "GM0392"], dtype="str"),
+        "gemeente_naam": pd.Series(["Haarlem", "Heemstede", "Haarlem (oud)", "x", "Haarlem"], dtype="str"),
+        "_source_snapshot": pd.Series(["b.csv", "a.csv", "a.csv", "z.csv", None], dtype="str"),
+        "is_woning": [True, True, False, True, True],
+        "in_exploitatie": [True, False, True, True, True],
+    })
+
+
+def test_the_snapshot_of_a_gemeente_names_the_files_of_its_rows_and_of_every_shared_input():
+    stock = _stock()
+    shared = pd.DataFrame({"_source_snapshot": pd.Series(["labels.zip", None, "labels.zip"], dtype="str")})
+    got = snapshot_by_gemeente(["GM0392", "GM0397", "GM0363"], (stock, "gemeente_code"), (shared, None))
+    # sorted, each file once; a row without a gemeente or a file adds nothing; a gemeente without
+    # rows still carries the shared input's files
+    assert got == {"GM0392": "a.csv;b.csv;labels.zip", "GM0397": "a.csv;labels.zip", "GM0363": "labels.zip"}
+
+
+def test_an_input_without_a_snapshot_column_is_left_out():
+    stock = _stock().drop(columns="_source_snapshot")
+    assert snapshot_by_gemeente(["GM0392"], (stock, "gemeente_code")) == {"GM0392": ""}
+
+
+def test_names_by_code_gives_the_last_name_a_code_has():
+    names = names_by_code(_stock().dropna(subset=["gemeente_code"]), "gemeente_code", "gemeente_naam")
+    assert names == {"GM0392": "Haarlem", "GM0397": "Heemstede"}
+    renamed = _stock().iloc[[0, 2]]
+    assert names_by_code(renamed, "gemeente_code", "gemeente_naam") == {"GM0392": "Haarlem (oud)"}
+
+
+def test_dwellings_in_exploitatie_keeps_only_those_rows_and_the_asked_columns_once():
+    got = dwellings_in_exploitatie(_stock(), ["gemeente_code", "gemeente_naam", "gemeente_code"])
+    assert list(got.columns) == ["gemeente_code", "gemeente_naam"]
+    assert got.index.tolist() == [0, 3, 4]
