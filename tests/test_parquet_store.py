@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from assets.partitions import GEMEENTE_PARTITIES
-from pipelines.io import ParquetStore
+from pipelines.io import ParquetStore, _read_many
 
 GEMEENTEN = GEMEENTE_PARTITIES.get_partition_keys()
 
@@ -61,3 +61,35 @@ def test_rows_of_a_gemeente_outside_the_range_are_refused_and_nothing_is_written
     with pytest.raises(ValueError, match=outside):
         _output(store, frame, keys)
     assert not any(tmp_path.rglob("*.parquet"))
+
+
+def _frame(codes: list[str], values: list[float | None]) -> pd.DataFrame:
+    return pd.DataFrame({"gemeente_code": pd.Series(codes, dtype="str"), "value": pd.Series(values, dtype="float64")})
+
+
+def test_many_partition_files_are_read_as_one_frame_in_file_order(tmp_path):
+    frames = [_frame(["GM0392"] * 3, [1.0, 2.0, 3.0]), _frame([], []), _frame(["GM0397"] * 2, [4.0, None])]
+    paths = []
+    for number, frame in enumerate(frames):
+        paths.append(tmp_path / f"{number}.parquet")
+        frame.to_parquet(paths[-1], index=False)
+    got = _read_many(paths)
+    expected = pd.concat([frames[0], frames[2]], ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("empty_first", [True, False])
+def test_a_partition_written_with_an_all_missing_column_is_read_with_the_others(tmp_path, empty_first):
+    """A partition whose text column was all missing and untyped (Parquet type null) next to one
+    with text: read as one frame with the text kept, whichever file comes first."""
+    typed = pd.DataFrame({"gemeente_code": pd.Series(["GM0392"], dtype="str"), "toelichting": pd.Series(["x"], dtype="str")})
+    untyped = pd.DataFrame({"gemeente_code": pd.Series(["GM0397"], dtype="str"), "toelichting": pd.Series([None], dtype="object")})
+    order = [untyped, typed] if empty_first else [typed, untyped]
+    paths = []
+    for number, frame in enumerate(order):
+        paths.append(tmp_path / f"{number}.parquet")
+        frame.to_parquet(paths[-1], index=False)
+    got = _read_many(paths)
+    assert got["gemeente_code"].tolist() == [f["gemeente_code"].iloc[0] for f in order]
+    assert sorted(got["toelichting"].dropna().tolist()) == ["x"]
+    assert got["toelichting"].isna().sum() == 1

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
@@ -222,7 +223,7 @@ class Warehouse:
             raise WarehouseError(f"{spec.qualified_name}: kolommen ontbreken in de data: {missing}")
         sliced = {c: [str(v) for v in slices[c]] for c in spec.slice_columns if c in slices}
         for column, values in sliced.items():
-            outside = sorted(set(frame[column].astype("str")) - set(values))
+            outside = sorted(set(frame[column].astype("str").unique()) - set(values))
             if outside:
                 raise WarehouseError(
                     f"{spec.qualified_name}: rijen met {column} buiten de gepubliceerde plakken: {outside[:5]}"
@@ -494,7 +495,9 @@ def _insert_duckdb(connection: sa.Connection, spec: TableSpec, frame: pd.DataFra
     casts = ", ".join(
         f'CAST("{c}" AS {LOGICAL_TYPES[t].compile(dialect=connection.dialect)}) AS "{c}"' for c, t in spec.columns
     )
-    raw.register(view, frame)  # type: ignore[union-attr]
+    # As an Arrow table: DuckDB scans it natively, where a registered DataFrame's text columns were
+    # first converted to Python objects (half of a national publication's 44 s).
+    raw.register(view, pa.Table.from_pandas(frame, preserve_index=False))  # type: ignore[union-attr]
     try:
         raw.execute(f'INSERT INTO "{spec.schema}"."{spec.name}" SELECT {casts} FROM "{view}"')  # type: ignore[union-attr]
     finally:
