@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from assets.partitions import GEMEENTE_PARTITIES, alleen
@@ -198,7 +199,10 @@ def finish(
     if isinstance(snapshot, str):
         frame["source_snapshot"] = snapshot
     else:
-        frame["source_snapshot"] = frame["gemeente_code"].astype("str").map(dict(snapshot)).fillna("").astype("str")
+        # per distinct code, not per row (a dict map of 2.3 M national rows ran element by element)
+        codes, distinct = pd.factorize(frame["gemeente_code"].astype("str"))
+        per_code = np.array([snapshot.get(str(code), "") for code in distinct] + [""], dtype=object)
+        frame["source_snapshot"] = pd.Series(per_code[codes], index=frame.index, dtype="str")
     if "partial_period" not in frame.columns:
         frame["partial_period"] = False
     frame = suppress_small_cells(frame, suppression_threshold)
