@@ -222,9 +222,8 @@ def huishoudgrootte_klasse(size: pd.Series) -> pd.Series:
 
 
 def _text_or_onbekend(values: pd.Series) -> pd.Series:
-    text = values.astype("object").where(values.notna(), None)
-    text = text.map(lambda v: str(v).strip() if v is not None else "")
-    return text.where(text != "", ONBEKEND)
+    text = values.astype("str").str.strip().fillna("")
+    return text.where(text != "", ONBEKEND).astype("object")
 
 
 def seeker_outcomes(seekers: pd.DataFrame, lettings: pd.DataFrame) -> pd.DataFrame:
@@ -271,9 +270,9 @@ def _aggregate(outcomes: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     for definition in DEFINITIONS:
         population = outcomes
         if definition == "lokaal":
-            known = outcomes.groupby(PERIOD_KEYS)["lokaal_bekend"].transform("all")
+            known = outcomes.groupby(PERIOD_KEYS, observed=True)["lokaal_bekend"].transform("all")
             population = outcomes[known]
-        g = population.groupby(keys, dropna=False).agg(
+        g = population.groupby(keys, dropna=False, observed=True).agg(
             numerator=(f"{definition}_teller", "sum"), denominator=(f"{definition}_noemer", "sum")
         )
         g = g.reset_index()
@@ -292,6 +291,13 @@ def compute_slaagkans(
     reference/inkomensklassen.csv."""
     bands = load_inkomensbanden() if bands is None else bands
     outcomes = add_breakdown_columns(seeker_outcomes(seekers, lettings), bands)
+    # Only what the aggregation reads, its text keys as categories: 21 groupbys over the same keys
+    # of ~5 million national seeker periods then group integer codes, on a narrow frame.
+    measures = [f"{definition}_{part}" for definition in DEFINITIONS for part in ("teller", "noemer")]
+    outcomes = outcomes[[*PERIOD_KEYS, *BREAKDOWNS, "lokaal_bekend", *measures]]
+    text_keys = ["gemeente_code", *BREAKDOWNS]
+    dtypes = {column: outcomes[column].dtype for column in text_keys}
+    outcomes = outcomes.astype({column: "category" for column in text_keys})
     parts = []
     total = _aggregate(outcomes, [])
     total["uitsplitsing"] = TOTAAL
@@ -304,6 +310,7 @@ def compute_slaagkans(
         part["uitsplitsing"] = breakdown
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
+    out = out.astype({column: dtypes[column] for column in text_keys if column in out.columns})
     for breakdown in BREAKDOWNS:
         if breakdown not in out.columns:  # inkomensband in a file without any year that has bands
             out[breakdown] = ALLE
