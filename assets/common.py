@@ -214,6 +214,20 @@ def finish(
     return table.conform(frame)
 
 
+#: Rows of a summary table in a materialization's metadata. A range run gives each of its gemeente
+#: partitions the same metadata: 342 copies of a national table of every gemeente (kpi_leefbaarheid's
+#: wijken list) cost ~17 s of event-log writes, and no one reads thousands of rows in the UI.
+MARKDOWN_ROWS = 40
+
+
+def summary_markdown(frame: pd.DataFrame, limit: int = MARKDOWN_ROWS) -> str:
+    """The first `limit` rows as a markdown table (as text), with a line saying how many were left out."""
+    text = str(frame.head(limit).astype("str").to_markdown(index=False))
+    if len(frame) > limit:
+        text += f"\n\n... en nog {len(frame) - limit} rijen (alle rijen staan in de warehouse-tabel)"
+    return text
+
+
 def column_schema(frame: pd.DataFrame, descriptions: dict[str, str] | None = None) -> dg.TableSchema:
     descriptions = descriptions or {}
     return dg.TableSchema(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.common import dwellings_in_exploitatie, names_by_code, snapshot_by_gemeente
+from assets.common import dwellings_in_exploitatie, names_by_code, snapshot_by_gemeente, summary_markdown
 
 
 def _stock() -> pd.DataFrame:
@@ -42,3 +42,12 @@ def test_dwellings_in_exploitatie_keeps_only_those_rows_and_the_asked_columns_on
     got = dwellings_in_exploitatie(_stock(), ["gemeente_code", "gemeente_naam", "gemeente_code"])
     assert list(got.columns) == ["gemeente_code", "gemeente_naam"]
     assert got.index.tolist() == [0, 3, 4]
+
+
+def test_a_summary_table_in_metadata_is_bounded_and_says_what_it_left_out():
+    frame = pd.DataFrame({"gemeente_naam": [f"g{i}" for i in range(45)], "value": range(45)})
+    text = summary_markdown(frame, limit=40)
+    assert "g39" in text and "g40" not in text
+    assert text.endswith("... en nog 5 rijen (alle rijen staan in de warehouse-tabel)")
+    small = summary_markdown(frame.head(3), limit=40)
+    assert "g2" in small and "en nog" not in small

@@ -30,6 +30,7 @@ from assets.common import (
     kpi_asset_args,
     recompute_value,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.kpi.inputs import ENERGIELABELS_STOCK
@@ -243,7 +244,7 @@ def kpi_energielabels(
                     {"standaard": kpi_settings.efg_streefdatum_standaard, **kpi_settings.efg_streefdatum_per_gemeente}
                 ),
                 "efg_aantal_alle": dg.MetadataValue.md(
-                    efg[["gemeente_naam", "peildatum", "value"]].astype("str").to_markdown(index=False)
+                    summary_markdown(efg[["gemeente_naam", "peildatum", "value"]])
                 ),
             },
         ),

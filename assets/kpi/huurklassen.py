@@ -38,6 +38,7 @@ from assets.common import (
     kpi_asset_args,
     recompute_value,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.kpi.inputs import HUURKLASSEN_STOCK
@@ -227,7 +228,7 @@ def kpi_huurklassen(
                     [{"threshold": threshold, "year": year} for threshold, year in missing]
                 ),
                 "aanbod_onder_aftoppingsgrens_alle": dg.MetadataValue.md(
-                    headline[["gemeente_naam", "jaar", "value", "partial_period"]].astype("str").to_markdown(index=False)
+                    summary_markdown(headline[["gemeente_naam", "jaar", "value", "partial_period"]])
                 ),
             },
         ),

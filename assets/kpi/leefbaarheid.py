@@ -46,6 +46,7 @@ from assets.common import (
     finish,
     kpi_asset_args,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -312,7 +313,7 @@ def kpi_leefbaarheid(
             "en de volgende (2022) als controle; niet interpoleren."
         ),
         "wijken_onder_voldoende": dg.MetadataValue.md(
-            str(onder[["gemeente_naam", "jaar", "value", "wijken_onder_voldoende"]].astype("str").to_markdown(index=False))
+            summary_markdown(onder[["gemeente_naam", "jaar", "value", "wijken_onder_voldoende"]])
         ),
     }
     return dg.Output(frame, metadata=table_metadata(frame, TABLE, **extra))

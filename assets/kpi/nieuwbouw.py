@@ -51,6 +51,7 @@ from assets.common import (
     kpi_asset_args,
     recompute_value,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -354,8 +355,7 @@ def kpi_nieuwbouwprogramma(
                 "dagster/column_lineage": lineage,
                 "grens_groot_project": GROOT_PROJECT,
                 "actuele_stand": dg.MetadataValue.md(
-                    current[["gemeente_naam", "peildatum", "indicator", "segment", "value", "suppressed"]]
-                    .astype("str").to_markdown(index=False)
+                    summary_markdown(current[["gemeente_naam", "peildatum", "indicator", "segment", "value", "suppressed"]])
                 ),
             },
         ),

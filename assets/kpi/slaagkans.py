@@ -68,6 +68,7 @@ from assets.common import (
     names_by_code,
     ratio,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -334,7 +335,7 @@ def is_full_year(begin: pd.Series, einde: pd.Series) -> pd.Series:
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    return str(frame.astype("str").to_markdown(index=False))
+    return summary_markdown(frame)
 
 
 @dg.asset(

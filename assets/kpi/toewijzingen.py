@@ -51,6 +51,7 @@ from assets.common import (
     kpi_asset_args,
     recompute_value,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.partitions import gemeente_in, gemeenten_of
@@ -382,7 +383,7 @@ def kpi_toewijzingen(
                     [{"threshold": threshold, "year": year} for threshold, year in missing]
                 ),
                 "aantal_toewijzingen_alle": dg.MetadataValue.md(
-                    totals[["gemeente_naam", "jaar", "value", "partial_period"]].astype("str").to_markdown(index=False)
+                    summary_markdown(totals[["gemeente_naam", "jaar", "value", "partial_period"]])
                 ),
             },
         ),

@@ -24,6 +24,7 @@ from assets.common import (
     kpi_asset_args,
     names_by_code,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.kpi.inputs import VOORRAAD_STOCK
@@ -163,7 +164,7 @@ def kpi_voorraadontwikkeling(
             **{
                 "dagster/column_lineage": lineage,
                 "netto_groei_daeb_alle": dg.MetadataValue.md(
-                    growth[["gemeente_naam", "jaar", "value"]].astype("str").to_markdown(index=False)
+                    summary_markdown(growth[["gemeente_naam", "jaar", "value"]])
                 ),
             },
         ),

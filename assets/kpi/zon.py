@@ -21,6 +21,7 @@ from assets.common import (
     kpi_asset_args,
     recompute_value,
     snapshot_by_gemeente,
+    summary_markdown,
     table_metadata,
 )
 from assets.kpi.inputs import ZON_STOCK
@@ -127,9 +128,11 @@ def kpi_zon(context: dg.AssetExecutionContext, kpi_settings: KpiSettings, stg_be
                 "dagster/column_lineage": lineage,
                 "opbrengstfactor_kwh_per_kwp": kpi_settings.zon_opbrengst_kwh_per_kwp,
                 "tj_per_jaar_alle": dg.MetadataValue.md(
-                    frame[(frame["indicator"] == "tj_per_jaar") & (frame["corporatie"] == ALLE)][
-                        ["gemeente_naam", "jaar", "value"]
-                    ].to_markdown(index=False)
+                    summary_markdown(
+                        frame[(frame["indicator"] == "tj_per_jaar") & (frame["corporatie"] == ALLE)][
+                            ["gemeente_naam", "jaar", "value"]
+                        ]
+                    )
                 ),
             },
         ),
