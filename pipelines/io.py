@@ -74,7 +74,8 @@ class ParquetStore(dg.IOManager):
         if "gemeente_code" not in obj.columns:
             raise ValueError(f"{context.asset_key.to_user_string()}: gemeente-partities vragen een kolom gemeente_code")
         codes = obj["gemeente_code"].astype("str")
-        stray = sorted(set(codes.unique()) - set(keys))
+        present = set(codes.unique())
+        stray = sorted(present - set(keys))
         if stray:
             raise ValueError(
                 f"{context.asset_key.to_user_string()}: rijen voor gemeenten buiten deze run {stray[:5]} (run: {keys[:5]}...)"
@@ -85,7 +86,7 @@ class ParquetStore(dg.IOManager):
         # A part keeps its rows in the frame's order.
         for key, part in obj.groupby(codes, sort=False):
             _write(part.reset_index(drop=True), self.path_for(context.asset_key, str(key)))
-        for key in set(keys) - set(codes.unique()):
+        for key in set(keys) - present:
             _write(obj.iloc[0:0].reset_index(drop=True), self.path_for(context.asset_key, key))
         context.add_output_metadata({"gemeenten": len(keys)})
 
