@@ -19,6 +19,7 @@ from assets.monitor.stoplight import (
     GROEN,
     ROOD,
     STOPLIGHT,
+    KpiTables,
     append_history,
     fmt,
     status_verloop,
@@ -335,6 +336,42 @@ def test_a_gemeente_without_data_has_no_colour():
     assert rows.iloc[0]["status"] == GEEN_OORDEEL
     assert "de data dekken Harderwijk niet" in rows.iloc[0]["toelichting"]
     assert pd.isna(rows.iloc[0]["peildatum_data"])
+
+
+def test_tables_of_many_gemeenten_judge_each_on_its_own_rows():
+    # A run over several gemeente partitions gets all their rows in one table. Haarlem's quarters and
+    # Heemstede's are interleaved, Heemstede's rows first; each gemeente must get its own numbers.
+    binding = {"table": "kpi_toewijzingen", "filters": {"indicator": "aantal", "corporatie": "alle"},
+               "comparison": ">=", "target": 1000, "tolerance": "5%", "rule": "pro_rata"}
+    heemstede = {"gemeente_code": "GM0397", "gemeente_naam": "Heemstede"}
+    rows = []
+    for quarter, haarlem_value, heemstede_value in (("Q1", 250.0, 60.0), ("Q2", 250.0, 50.0), ("Q3", 240.0, 40.0)):
+        rows.append({"jaar": 2025, "kwartaal": quarter, "indicator": "aantal", "value": heemstede_value,
+                     "unit": "toewijzingen", **heemstede})
+        rows.append({"jaar": 2025, "kwartaal": quarter, "indicator": "aantal", "value": haarlem_value,
+                     "unit": "toewijzingen"})
+    rows.append({"jaar": 2025, "indicator": "aantal", "value": 160.0, "unit": "toewijzingen", "partial_period": True,
+                 **heemstede})
+    rows.append({"jaar": 2025, "indicator": "aantal", "value": 760.0, "unit": "toewijzingen", "partial_period": True})
+    table = {"kpi_toewijzingen": kpi_frame("kpi_toewijzingen", rows)}
+    sets = [agreement_set([{"kpi": binding}]), agreement_set([{"kpi": binding}], code="GM0397", naam="Heemstede")]
+    both = stoplight_rows(sets, table, AS_OF).set_index("gemeente_code")
+    # complete to 30-09-2025 (day 273 of 365): due 1,000 x 273/365 = 747.9 for each. Haarlem realised
+    # 250 + 250 + 240 = 740 (7.9 short, within 5 %: geel); Heemstede 60 + 50 + 40 = 150 (rood).
+    assert both.loc["GM0392", "realisatie"] == 740.0 and both.loc["GM0392", "status"] == GEEL
+    assert both.loc["GM0397", "realisatie"] == 150.0 and both.loc["GM0397", "status"] == ROOD
+    assert both.loc["GM0397", "peildatum_data"] == pd.Timestamp("2025-09-30")
+    # the same rows as each gemeente's own run, given only its rows
+    frame = table["kpi_toewijzingen"]
+    for agreement in sets:
+        own = frame[frame["gemeente_code"] == agreement.gemeente.code]
+        alone = stoplight_rows([agreement], {"kpi_toewijzingen": own}, AS_OF).set_index("gemeente_code")
+        pd.testing.assert_frame_equal(alone, both.loc[[agreement.gemeente.code]])
+    # the tables as a view: each gemeente's rows in their order, with their index; none for another
+    view = KpiTables(table)
+    assert list(view.rows_of("kpi_toewijzingen", "GM0397").index) == [0, 2, 4, 6]
+    assert view.rows_of("kpi_toewijzingen", "GM0243").empty
+    assert list(view.rows_of("kpi_toewijzingen", "GM0243").columns) == list(table["kpi_toewijzingen"].columns)
 
 
 def test_a_suppressed_realisation_is_shown_suppressed_never_zero():

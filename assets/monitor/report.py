@@ -48,6 +48,7 @@ from assets.monitor.stoplight import (
     fmt,
     fmt_date,
     fmt_unit,
+    kpi_tables,
     status_verloop,
     trend,
 )
@@ -338,12 +339,12 @@ def source_rows(
     validation: Mapping[str, Sequence[CheckState]] | None, as_of: pd.Timestamp,
 ) -> list[SourceRow]:
     """Per KPI table the latest data date for the gemeente, its source files and validation state."""
+    view = kpi_tables(tables)
     out = []
     for name in kpi_names:
-        frame = tables.get(name)
         latest, snapshots = UNKNOWN, []
-        if frame is not None:
-            rows = frame[frame["gemeente_code"].astype("str") == gemeente_code]
+        if name in tables:
+            rows = view.rows_of(name, gemeente_code)
             if not rows.empty:
                 dates, _, exact = data_dates(rows)
                 dates = dates[dates <= as_of]
@@ -609,6 +610,7 @@ def write_reports(
     if stoplight.empty:
         return []
     as_of = pd.Timestamp(stoplight["as_of"].max())
+    tables = kpi_tables(tables)  # one grouping per table for all gemeenten and agreements
     lookup = _lookup(sets)
     verloop = status_verloop(history) if history is not None else None
     written: list[ReportFiles] = []

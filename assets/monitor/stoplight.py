@@ -35,7 +35,7 @@ agreement's colour changed between reporting moments (`status_verloop`).
 
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -272,23 +272,75 @@ class Series:
         return next((p.unit for p in self.points if p.unit), None)
 
 
-def effective_filters(binding: KpiBinding, frame: pd.DataFrame) -> dict[str, str]:
+class KpiTables(Mapping[str, pd.DataFrame]):
+    """The KPI tables (name -> frame, as published) the stoplight and the reports read, with what
+    every agreement asks of a table worked out once per table instead of once per agreement: its
+    indicators, its dimensions with an 'alle' row, and each gemeente's rows. A run over many gemeente
+    partitions hands the monitor all their rows at once (nationally 2.3 M Leefbaarometer rows), and a
+    selection per agreement over the whole table copied every column of it each time."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self._tables = dict(tables)
+        self._indicators: dict[str, frozenset[str]] = {}
+        self._alle: dict[tuple[str, str], bool] = {}
+        self._by_gemeente: dict[str, dict[str, pd.DataFrame]] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._tables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def indicators(self, name: str) -> frozenset[str]:
+        """The indicators the whole table holds (any gemeente)."""
+        if name not in self._indicators:
+            self._indicators[name] = frozenset(self._tables[name]["indicator"].astype("str").unique())
+        return self._indicators[name]
+
+    def has_alle(self, name: str, column: str) -> bool:
+        """Whether the whole table has the column and an 'alle' row in it."""
+        key = (name, column)
+        if key not in self._alle:
+            frame = self._tables[name]
+            self._alle[key] = column in frame.columns and bool((frame[column].astype("str") == ALLE).any())
+        return self._alle[key]
+
+    def rows_of(self, name: str, gemeente_code: str) -> pd.DataFrame:
+        """The gemeente's rows of the table, in their order and with their index."""
+        if name not in self._by_gemeente:
+            frame = self._tables[name]
+            # one grouping, whose parts are slices of the frame sorted once by gemeente
+            codes = frame["gemeente_code"].astype("str")
+            self._by_gemeente[name] = {str(code): part for code, part in frame.groupby(codes, sort=False)}
+        part = self._by_gemeente[name].get(gemeente_code)
+        return part if part is not None else self._tables[name].iloc[0:0]
+
+
+def kpi_tables(tables: Mapping[str, pd.DataFrame]) -> KpiTables:
+    return tables if isinstance(tables, KpiTables) else KpiTables(tables)
+
+
+def effective_filters(binding: KpiBinding, tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """The binding's filters plus 'alle' for every text dimension (and corporatie) it leaves open
     where the table has an 'alle' row, so a binding never silently sums over a breakdown."""
+    view = kpi_tables(tables)
     filters = dict(binding.filters)
     spec = KPI_BY_NAME.get(binding.table)
     dimensions = ["corporatie", *(c.name for c in spec.dimensions if c.type == "text")] if spec else ["corporatie"]
     for column in dimensions:
-        if column not in filters and column in frame.columns and (frame[column].astype("str") == ALLE).any():
+        if column not in filters and view.has_alle(binding.table, column):
             filters[column] = ALLE
     return filters
 
 
-def _select(frame: pd.DataFrame, gemeente_code: str, filters: Mapping[str, str]) -> pd.DataFrame:
-    mask = frame["gemeente_code"].astype("str") == gemeente_code
+def _select(rows: pd.DataFrame, filters: Mapping[str, str]) -> pd.DataFrame:
+    mask = pd.Series(True, index=rows.index)
     for column, value in filters.items():
-        mask &= frame[column].astype("str") == value
-    return frame[mask]
+        mask &= rows[column].astype("str") == value
+    return rows[mask]
 
 
 def data_dates(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -322,14 +374,15 @@ def _to_date_of_running_year(quarters: pd.DataFrame, jaar: int) -> tuple[pd.Time
 def kpi_series(binding: KpiBinding, gemeente_code: str, tables: Mapping[str, pd.DataFrame]) -> Series:
     """One point per year for the bound KPI row of the gemeente; a problem text when the binding
     cannot be read (unknown table or indicator, or filters that leave several rows per period)."""
-    frame = tables.get(binding.table)
-    if frame is None:
+    view = kpi_tables(tables)
+    if binding.table not in view:
         return Series([], dict(binding.filters), problem=f"KPI-tabel {binding.table} is niet aangeleverd aan de monitor")
     indicator = binding.filters["indicator"]
-    if not (frame["indicator"].astype("str") == indicator).any():
+    if indicator not in view.indicators(binding.table):
         return Series([], dict(binding.filters), problem=f"indicator {indicator!r} komt niet voor in {binding.table}")
-    filters = effective_filters(binding, frame)
-    rows = _select(frame, gemeente_code, filters)
+    filters = effective_filters(binding, view)
+    own = view.rows_of(binding.table, gemeente_code)
+    rows = _select(own, filters)
     if rows.empty:
         return Series([], filters)
     dates, years, exact_dates = data_dates(rows)
@@ -352,9 +405,9 @@ def kpi_series(binding: KpiBinding, gemeente_code: str, tables: Mapping[str, pd.
     rows = rows.sort_values(order, ascending=[True, False, *([True] if period_begin else [])], kind="stable")
     rows = rows.drop_duplicates("mon_jaar", keep="first")
     quarters = None
-    if "kwartaal" in frame.columns and filters.get("kwartaal") == ALLE:
+    if "kwartaal" in own.columns and filters.get("kwartaal") == ALLE:
         others = {k: v for k, v in filters.items() if k != "kwartaal"}
-        quarters = _select(frame, gemeente_code, others)
+        quarters = _select(own, others)
         quarters = quarters[quarters["kwartaal"].astype("str") != ALLE]
     points = []
     for row in rows.itertuples(index=False):
@@ -756,6 +809,7 @@ def stoplight_rows(
 ) -> pd.DataFrame:
     """One row per agreement, in the order of the files. Pure function."""
     records = []
+    tables = kpi_tables(tables)
     for agreement_set in sets:
         for agreement in agreement_set.agreements:
             judgement = None
