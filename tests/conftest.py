@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +86,39 @@ def _no_leftover_defs_state_storage(monkeypatch):
     forget_disposed_instances()
     yield
     forget_disposed_instances()
+
+
+@pytest.fixture(scope="session")
+def sample_baseline(tmp_path_factory):
+    """The session's one undisturbed whole-graph run on the sample (tests/fault_runner.baseline):
+    made once, under a file lock shared by the xdist workers; tests start from copies of it."""
+    from tests.fault_runner import baseline
+
+    return baseline(tmp_path_factory)
+
+
+_early_baseline: list[subprocess.Popen] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run of the whole suite starts the shared baseline run at once, in a process of its own, so
+    the tests that start from it find it made or under way, instead of one xdist worker making it
+    while the other waits at its lock. Other runs (a file, -k, -m) make it when a test first asks."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    if config.option.collectonly or config.option.markexpr or config.option.keyword:
+        return
+    shared = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]  # xdist workers' basetemps are its children
+    with (Path(shared) / "baseline-early.log").open("w") as log:
+        _early_baseline.append(subprocess.Popen(
+            [sys.executable, "-m", "tests.fault_runner", "baseline", str(shared)],
+            cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=subprocess.STDOUT,
+        ))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for process in _early_baseline:
+        if process.poll() is None:  # the session ended first (-x, an interrupt): do not leave it running
+            process.terminate()
+            process.wait(timeout=60)

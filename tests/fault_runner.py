@@ -5,14 +5,20 @@ In-process helpers:
 
 - :func:`table_checksums`: per table of a warehouse a sha256 over all columns of the sorted rows
   (values by ``repr``, so 1 and 1.0 differ), the row count and the number of distinct natural keys.
-- :func:`baseline`: ONE undisturbed whole-graph run on the sample, shared by every test of the
-  session (also across pytest-xdist workers, under a file lock): its landing copy and IO storage
-  (the nightly's staging and every gemeente's KPI values) and the checksums of what it published.
-  Tests copy its files and publish from them instead of repeating the 1-minute nightly.
+- :func:`baseline` (the ``sample_baseline`` fixture): ONE undisturbed whole-graph run on the sample,
+  shared by every test of the session (also across pytest-xdist workers, under a file lock): its
+  landing copy, IO storage (the nightly's staging and every gemeente's KPI values), its Dagster
+  instance (SQLite: runs, materializations, check evaluations) and the checksums of what it
+  published. A test that needs "yesterday's run" as its starting point copies these
+  (:meth:`Baseline.workspace`, :meth:`Baseline.published`, :meth:`Baseline.instance`) instead of
+  repeating the half-minute whole-graph run; a test about the run itself still makes its own.
 - :func:`publication_run`: the warehouse_publicatie step alone over a range of gemeenten, as a
   re-execution after a crash runs it.
 
 Subprocess commands (``python -m tests.fault_runner ...``, cwd = the project):
+
+- ``baseline DIR``: make the session's baseline in the session directory DIR (started by
+  tests/conftest.py when the whole suite runs, so it is under way while the first tests run).
 
 - ``publish BASE URL [--ballast-rows N]``: the publication run over every gemeente on the workspace
   files in BASE into URL. With ballast, a large extra table (schema ``proef``) is written LAST in
@@ -138,7 +144,7 @@ def log_summary(log: pd.DataFrame, run_id: str) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class Baseline:
-    root: Path  # landing/, storage/, correcties.csv of the undisturbed run
+    root: Path  # landing/, storage/, correcties.csv, instance/ of the undisturbed run
     tables: dict[str, dict[str, Any]]  # its published tables' checksums
     run_id: str
     log: list[list[str]]  # its rows of kpi.publicatie: [gemeente_code, tabel, rijen], sorted
@@ -149,6 +155,23 @@ class Baseline:
         shutil.copytree(self.root / "storage", base / "storage")
         return Workspace(base, landing=self.root / "landing")
 
+    def published(self, base: Path, instance: dg.DagsterInstance | None = None) -> Workspace:
+        """:meth:`workspace` with the baseline's KPI and monitor tables published into its warehouse
+        (the publication step over the stored values, a few seconds; the tables equal the baseline's,
+        which test_idempotency holds). Its kpi.publicatie rows carry that publication's run id."""
+        workspace = self.workspace(base)
+        result = publication_run(workspace, instance=instance)
+        if not result.success:
+            raise AssertionError(f"publication of the baseline failed: {failed_steps(result)}")
+        return workspace
+
+    def instance(self, base: Path) -> dg.DagsterInstance:
+        """A copy of the baseline run's Dagster instance (its run, materializations and check
+        evaluations: the history the next night's run sees). The caller disposes it."""
+        target = base / "instance"
+        shutil.copytree(self.root / "instance", target)
+        return dg.DagsterInstance.local_temp(tempdir=str(target))
+
 
 def _shared_dir(tmp_path_factory: Any) -> Path:
     """The session's directory common to all xdist workers (each worker's basetemp is a child of it)."""
@@ -157,8 +180,13 @@ def _shared_dir(tmp_path_factory: Any) -> Path:
 
 
 def baseline(tmp_path_factory: Any) -> Baseline:
-    """The undisturbed whole-graph run of this session on this backend, made by the first test that asks."""
-    shared = _shared_dir(tmp_path_factory)
+    """The undisturbed whole-graph run of this session on this backend, made by the first test that
+    asks (or, in a run of the whole suite, by the process tests/conftest.py starts with the session)."""
+    return baseline_in(_shared_dir(tmp_path_factory))
+
+
+def baseline_in(shared: Path) -> Baseline:
+    """The baseline in the session directory `shared`: made there under its file lock unless done."""
     root = shared / f"fault-baseline-{scratch.backend()}"
     reference = root / "reference.json"
     with open(shared / f"fault-baseline-{scratch.backend()}.lock", "w") as lock:
@@ -167,7 +195,9 @@ def baseline(tmp_path_factory: Any) -> Baseline:
             if root.exists():
                 shutil.rmtree(root)
             workspace = Workspace(root)
-            result = workspace.run()
+            (root / "instance").mkdir()
+            with dg.DagsterInstance.local_temp(tempdir=str(root / "instance")) as instance:
+                result = workspace.run(instance=instance)
             if not result.success:
                 raise AssertionError(f"baseline run failed: {failed_steps(result)}")
             payload = {
@@ -186,7 +216,10 @@ def range_tags(gemeenten: list[str] | None = None) -> dict[str, str]:
 
 
 def publication_run(
-    workspace: Workspace, gemeenten: list[str] | None = None, **resources: object
+    workspace: Workspace,
+    gemeenten: list[str] | None = None,
+    instance: dg.DagsterInstance | None = None,
+    **resources: object,
 ) -> dg.ExecuteInProcessResult:
     """warehouse_publicatie alone over a contiguous range of gemeenten (default all), from the
     workspace's stored KPI values: what a re-execution of the failed step runs."""
@@ -195,6 +228,7 @@ def publication_run(
         resources={**workspace.resources(), **resources},
         selection=dg.AssetSelection.assets("warehouse_publicatie"),
         tags=range_tags(gemeenten),
+        instance=instance,
         raise_on_error=False,
     )
 
@@ -252,11 +286,9 @@ class BallastWarehouseResource(WarehouseResource):
 
 def _publish_command(args: argparse.Namespace) -> int:
     workspace = workspace_at(Path(args.base), args.url)
-    extra: dict[str, object] = {}
-    if args.ballast_rows:
-        extra["warehouse"] = BallastWarehouseResource(url=args.url, ballast_rows=args.ballast_rows)
+    ballast = BallastWarehouseResource(url=args.url, ballast_rows=args.ballast_rows) if args.ballast_rows else None
     print(json.dumps({"event": "start", "pid": os.getpid(), "t": time.time()}), flush=True)
-    result = publication_run(workspace, **extra)
+    result = publication_run(workspace, warehouse=ballast) if ballast else publication_run(workspace)
     print(json.dumps({"event": "done", "success": result.success, "run_id": result.run_id,
                       "failed": failed_steps(result)}), flush=True)
     return 0 if result.success else 1
@@ -356,7 +388,13 @@ def main(argv: list[str] | None = None) -> int:
     race.add_argument("rows", type=int)
     race.add_argument("hold", type=float, help="seconds the write lasts beyond writing the rows")
     race.add_argument("dir")
+    early = commands.add_parser("baseline", help="make the session's baseline in DIR (tests/conftest.py)")
+    early.add_argument("dir")
     args = parser.parse_args(argv)
+    if args.command == "baseline":
+        baseline_in(Path(args.dir))
+        scratch.drop_scratch_databases()  # the checksums are taken; tests publish copies elsewhere
+        return 0
     return _publish_command(args) if args.command == "publish" else _race_command(args)
 
 

@@ -170,7 +170,7 @@ def comparable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[order].reset_index(drop=True)
 
 
-def test_nightly_on_two_celery_workers_publishes_the_in_process_tables(tmp_path, celery_env, workers):
+def test_nightly_on_two_celery_workers_publishes_the_in_process_tables(tmp_path, celery_env, workers, sample_baseline):
     started = time.monotonic()
     out, err = tmp_path / "celery_run.out", tmp_path / "celery_run.err"
     with out.open("w") as stdout, err.open("w") as stderr:
@@ -178,9 +178,9 @@ def test_nightly_on_two_celery_workers_publishes_the_in_process_tables(tmp_path,
             [sys.executable, "-c", "import sys, tests.celery_nightly as m; sys.exit(m.main())"],
             cwd=PROJECT, env=celery_env, stdout=stdout, stderr=stderr, start_new_session=True)
     try:
-        # the reference meanwhile, in this process: the Celery run mostly waits on its workers
-        in_process = Workspace(tmp_path / "in_process")
-        assert in_process.run().success
+        # the reference meanwhile, in this process: the session's in-process run of the same graph
+        # on the same sample, published into a warehouse of its own
+        in_process = sample_baseline.published(tmp_path / "in_process")
         returncode = celery_run.wait(timeout=max(RUN_TIMEOUT - (time.monotonic() - started), 1))
     finally:
         stop(celery_run)

@@ -13,7 +13,7 @@ from assets.partitions import GEMEENTE_PARTITIES
 from assets.publish import SPECS
 from assets.settings import KpiSettings
 from pipelines.definitions import PARTITIONED, PER_GEMEENTE, defs
-from tests.pipeline_helpers import Workspace, failed_steps
+from tests.pipeline_helpers import failed_steps
 from warehouse import Warehouse
 
 HAARLEM, HEEMSTEDE, HARDERWIJK = "GM0392", "GM0397", "GM0243"
@@ -79,10 +79,8 @@ def _slice_digest(url: str, gemeente: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_a_failing_gemeente_keeps_its_rows_and_does_not_hold_back_the_others(tmp_path):
-    workspace = Workspace(tmp_path)
-    first = workspace.run()
-    assert first.success, failed_steps(first)
+def test_a_failing_gemeente_keeps_its_rows_and_does_not_hold_back_the_others(tmp_path, sample_baseline):
+    workspace = sample_baseline.published(tmp_path)  # yesterday: the whole graph, published
     before = {g: _slice_digest(workspace.url, g) for g in (HAARLEM, HEEMSTEDE)}
     warehouse = Warehouse(workspace.url)
     heemstede_rows = len(warehouse.read("kpi", "kpi_energielabels", where={"gemeente_code": [HEEMSTEDE]}))
@@ -107,12 +105,12 @@ def test_a_failing_gemeente_keeps_its_rows_and_does_not_hold_back_the_others(tmp
 
 
 @pytest.mark.slow
-def test_per_gemeente_runs_publish_the_same_rows_as_one_run_over_all_gemeenten(tmp_path):
-    together = Workspace(tmp_path / "samen")
-    assert together.run().success
-    apart = Workspace(tmp_path / "apart")
-    load = apart.run(selection=dg.AssetSelection.all() - PARTITIONED - PER_GEMEENTE)
-    assert load.success, failed_steps(load)
+def test_per_gemeente_runs_publish_the_same_rows_as_one_run_over_all_gemeenten(tmp_path, sample_baseline):
+    # one run over all gemeenten: the session's baseline, its values published into a warehouse
+    together = sample_baseline.published(tmp_path / "samen")
+    # the per-gemeente runs start from the same nightly load (the stored staging) and an empty
+    # warehouse; each recomputes its gemeente's whole KPI and monitor layer before it publishes
+    apart = sample_baseline.workspace(tmp_path / "apart")
     for gemeente in (HAARLEM, HARDERWIJK, "GM0484"):
         result = apart.run_per_gemeente(gemeente)
         assert result.success, failed_steps(result)

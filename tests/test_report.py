@@ -296,17 +296,19 @@ def test_the_monitor_assets_run_and_the_history_grows_across_published_runs(tmp_
 
 
 @pytest.mark.slow
-def test_the_monitor_on_the_whole_sample_graph(tmp_path):
-    from pipelines.definitions import PARTITIONED, all_assets, all_checks
-    from tests.pipeline_helpers import SAMPLE_TODAY, Workspace
+def test_the_monitor_on_the_whole_sample_graph(tmp_path, sample_baseline):
+    """The monitor assets after the whole graph ran on the sample: the session's baseline run, its
+    stored KPI values and its instance (the check evaluations the report shows)."""
+    from pipelines.definitions import all_assets, all_checks
+    from tests.pipeline_helpers import SAMPLE_TODAY
 
-    workspace = Workspace(tmp_path)
-    present = {key for asset in all_assets for key in asset.keys}
-    extra = [a for a in MONITOR_ASSETS if not set(a.keys) & present]
+    workspace = sample_baseline.workspace(tmp_path)
     resources = {**workspace.resources(),
                  "monitor": MonitorSettings(report_dir=str(tmp_path / "rapport"), as_of=SAMPLE_TODAY)}
-    result = dg.materialize([*all_assets, *extra, *all_checks], resources=resources, raise_on_error=False,
-                            selection=dg.AssetSelection.all() - PARTITIONED, tags=ALLE_GEMEENTEN)
+    with sample_baseline.instance(tmp_path) as instance:
+        result = dg.materialize([*all_assets, *all_checks], resources=resources, raise_on_error=False,
+                                selection=dg.AssetSelection.assets(*MONITOR_ASSETS), tags=ALLE_GEMEENTEN,
+                                instance=instance)
     assert result.success
     stoplight = result.output_for_node("monitor_stoplight")
     assert len(stoplight) == 29

@@ -27,7 +27,7 @@ from pipelines.retention import (
     purge,
     retentie_opschonen,
 )
-from tests.pipeline_helpers import Workspace, failed_steps
+from tests.pipeline_helpers import Workspace
 
 PEILDATUM = "2026-01-31"
 OLD = ["woonservice/toewijzingen_alphen-aan-den-rijn_2015-2020.csv", "woonservice/woningzoekenden_alphen-aan-den-rijn_2015-2020.csv"]
@@ -90,10 +90,9 @@ def storage_sources(storage: Path) -> dict[str, pd.Series]:
 
 
 @pytest.fixture(scope="module")
-def purged(tmp_path_factory):
-    workspace = Workspace(tmp_path_factory.mktemp("retentie"))
-    result = workspace.run()
-    assert result.success, failed_steps(result)
+def purged(tmp_path_factory, sample_baseline):
+    # after a full run: the session's sample run, copied and published into a warehouse of its own
+    workspace = sample_baseline.published(tmp_path_factory.mktemp("retentie"))
     duckdb_file = Path(workspace.url.removeprefix("duckdb:///")) if workspace.url.startswith("duckdb") else None
     state: dict[str, object] = {
         "workspace": workspace,

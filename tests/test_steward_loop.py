@@ -45,11 +45,12 @@ def break_seeker(workspace: Workspace) -> int:
 
 
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory):
-    workspace = Workspace(tmp_path_factory.mktemp("steward"))
-    instance = dg.DagsterInstance.ephemeral()
-    first = workspace.run(instance=instance)
-    assert first.success, failed_steps(first)
+def loop(tmp_path_factory, sample_baseline):
+    # yesterday's green night: the session's sample run, its instance (the history this night's run
+    # sees) and its tables published into a warehouse of its own
+    base = tmp_path_factory.mktemp("steward")
+    instance = sample_baseline.instance(base)
+    workspace = sample_baseline.published(base, instance=instance)
     warehouse = Warehouse(workspace.url)
     yesterday = {name: warehouse.read("kpi", name) for name in PUBLISHED}
     letting_id, letting_row = break_letting(workspace)
@@ -62,6 +63,7 @@ def loop(tmp_path_factory):
     }
     yield state
     warehouse.dispose()
+    instance.dispose()
 
 
 def test_red_run_names_dataset_and_rule_and_keeps_yesterdays_kpis(loop):
