@@ -5,6 +5,7 @@ naming file, row, column and value, so nothing downstream runs and the warehouse
 """
 
 
+import functools
 import multiprocessing
 import os
 import re
@@ -73,23 +74,44 @@ def read_workers(landing: LandingFolder, files: list[Path]) -> int:
     return min(2, os.cpu_count() or 1)
 
 
+#: A group reader: the results of several files, in their order (`sources.bezit.read_bezitslijsten`).
+ReadGroup = Callable[[list[Path], list[str]], list[ReadResult]]
+
+
+def _read_each(read: Callable[[Path, str], ReadResult], paths: list[Path], names: list[str]) -> list[ReadResult]:
+    return [read(path, name) for path, name in zip(paths, names, strict=True)]
+
+
+def _groups(files: list[Path], names: list[str], key: Callable[[Path], object] | None) -> list[tuple[list[Path], list[str]]]:
+    """Consecutive files with the same key form one group; without a key, groups of four (a pool's chunk)."""
+    groups: list[tuple[list[Path], list[str]]] = []
+    for path, name in zip(files, names, strict=True):
+        if groups and (key(path) == key(groups[-1][0][0]) if key is not None else len(groups[-1][0]) < 4):
+            groups[-1][0].append(path)
+            groups[-1][1].append(name)
+        else:
+            groups.append(([path], [name]))
+    return groups
+
+
 def _results(
-    files: list[Path], names: list[str], read: Callable[[Path, str], ReadResult], workers: int,
+    groups: list[tuple[list[Path], list[str]]], read: ReadGroup, workers: int,
     initializer: Callable[..., None] | None, initargs: tuple[Any, ...],
 ) -> Iterator[ReadResult]:
-    """The files' results in file order. With workers > 1 they are parsed in a pool of spawned
-    processes (`read` then a module-level function, `initializer` gives each worker its state); the
-    first error in file order is raised, as when reading one by one."""
+    """The files' results in file order. With workers > 1 the groups are parsed in a pool of spawned
+    processes (`read` then a module-level function or a partial of one, `initializer` gives each
+    worker its state); the first error in file order is raised, as when reading one by one."""
     if workers <= 1:
         if initializer is not None:
             initializer(*initargs)
-        for path, name in zip(files, names, strict=True):
-            yield read(path, name)
+        for paths, names in groups:
+            yield from read(paths, names)
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that holds DuckDB's and Arrow's threads
     with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
         try:
-            yield from pool.map(read, files, names, chunksize=4)
+            for results in pool.map(read, *zip(*groups, strict=True)):
+                yield from results
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -97,17 +119,28 @@ def _results(
 def read_all(
     landing: LandingFolder,
     files: list[Path],
-    read: Callable[[Path, str], ReadResult],
+    read: Callable[[Path, str], ReadResult] | None = None,
     *,
+    read_group: ReadGroup | None = None,
+    group_key: Callable[[Path], object] | None = None,
     workers: int = 1,
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read every file, tag each row with its snapshot, and collect per-file metadata."""
+    """Read every file, tag each row with its snapshot, and collect per-file metadata.
+
+    Files are read one by one with `read`, or, with `read_group`, per group of consecutive files
+    with the same `group_key` (a reader that types a corporation's stock lists together).
+    """
+    if read_group is None:
+        if read is None:
+            raise TypeError("read_all needs read or read_group")
+        read_group = functools.partial(_read_each, read)
     frames, per_file, warnings, drift, source_metadata = [], {}, [], {}, {}
     names = [landing.display_name(path) for path in files]
+    results = _results(_groups(files, names, group_key), read_group, workers, initializer, initargs)
     with reported_source_errors():
-        for path, name, result in zip(files, names, _results(files, names, read, workers, initializer, initargs), strict=False):
+        for path, name, result in zip(files, names, results, strict=False):
             frame = result.frame
             frame["_source_snapshot"] = file_snapshot(path, name)
             frames.append(frame)
@@ -137,8 +170,8 @@ def raw_bezit(landing: LandingFolder) -> dg.Output:
     mappings = {p: m for p, m in pairs}
     workers = read_workers(landing, files)
     frame, metadata = read_all(
-        landing, files, bezit.read_mapped_bezitslijst, workers=workers, initializer=bezit.use_mappings,
-        initargs=(mappings,),
+        landing, files, read_group=bezit.read_mapped_bezitslijsten, group_key=lambda path: path.parent,
+        workers=workers, initializer=bezit.use_mappings, initargs=(mappings,),
     )
     metadata["leesprocessen"] = workers
     return dg.Output(frame, metadata=metadata)
