@@ -84,9 +84,12 @@ def _read_each(read: Callable[[Path, str], ReadResult], paths: list[Path], names
 
 def _groups(files: list[Path], names: list[str], key: Callable[[Path], object] | None) -> list[tuple[list[Path], list[str]]]:
     """Consecutive files with the same key form one group; without a key, groups of four (a pool's chunk)."""
+    def joins(group: list[Path], path: Path) -> bool:
+        return len(group) < 4 if key is None else key(path) == key(group[0])
+
     groups: list[tuple[list[Path], list[str]]] = []
     for path, name in zip(files, names, strict=True):
-        if groups and (key(path) == key(groups[-1][0][0]) if key is not None else len(groups[-1][0]) < 4):
+        if groups and joins(groups[-1][0], path):
             groups[-1][0].append(path)
             groups[-1][1].append(name)
         else:

@@ -387,11 +387,6 @@ def use_mappings(mappings: dict[Path, BezitMapping | str | Path]) -> None:
     _MAPPINGS.update(mappings)
 
 
-def read_mapped_bezitslijst(path: Path, display_name: str) -> ReadResult:
-    """`read_bezitslijst` with the mapping given to `use_mappings` for this path."""
-    return read_bezitslijst(path, _MAPPINGS[path], display_name=display_name)
-
-
 def read_mapped_bezitslijsten(paths: list[Path], display_names: list[str]) -> list[ReadResult]:
     """`read_bezitslijsten` for lists of one corporation, with the mapping given to `use_mappings`."""
     mapping = _MAPPINGS[paths[0]]
