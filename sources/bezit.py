@@ -127,9 +127,7 @@ def read_bezitslijst(
     """
     if not isinstance(mapping, BezitMapping):
         mapping = load_bezit_mapping(mapping)
-    parsed = _parse(Path(path), mapping, peildatum, display_name)
-    conversion = _convert(parsed.frame, parsed, mapping)
-    return _finish(parsed, mapping, conversion.columns, conversion)
+    return _typed_alone(_parse(Path(path), mapping, peildatum, display_name), mapping)
 
 
 def read_bezitslijsten(paths: Sequence[Path], mapping: BezitMapping, display_names: Sequence[str]) -> list[ReadResult]:
@@ -137,10 +135,10 @@ def read_bezitslijsten(paths: Sequence[Path], mapping: BezitMapping, display_nam
 
     Typing a column costs a few dozen pandas operations whatever its length, so a national delivery
     (1,500 lists of a few thousand rows) spent about half its reading time on that fixed cost. Lists
-    with the same headers are typed together. Only a clean batch is split back into files: when it
-    raises or notices anything (a padded or placeholder BAG id), its lists are typed one by one, so
-    every error and warning names its own file and row exactly as a single read would. Errors come
-    in file order: the first failing list's, after the lists before it were read.
+    with the same headers are typed together and split back, each with its own counts and warnings
+    (padded and placeholder BAG ids are noticed per row). A batch that raises is typed again list by
+    list, so every error names its own file and row exactly as a single read would. Errors come in
+    file order: the first failing list's, after the lists before it were read.
     """
     parsed: list[_Parsed] = []
     failure: Exception | None = None
@@ -173,24 +171,21 @@ def _convert_together(group: list[_Parsed], mapping: BezitMapping) -> list[ReadR
         try:
             conversion = _convert(pd.concat(frames, ignore_index=True), group[0], mapping)
         except Exception:  # noqa: BLE001  # typed one by one below, which names the file that failed
-            conversion = None
-        if conversion is not None and not (
-            conversion.warnings or conversion.bag_ids_padded or conversion.bag_placeholders
-        ):
+            pass
+        else:
             results, offset = [], 0
             for part, frame in zip(group, frames, strict=True):
-                columns = {
-                    column: series.iloc[offset : offset + len(frame)].set_axis(frame.index)
-                    for column, series in conversion.columns.items()
-                }
+                # each list's own columns, counts and warnings, as typing it alone gives
+                rows = conversion.rows(offset, offset + len(frame), frame.index)
                 offset += len(frame)
-                results.append(_finish(part, mapping, columns, Conversion(columns={})))
+                results.append(_finish(part, mapping, rows))
             return results
-    results = []
-    for part in group:
-        conversion = _convert(part.frame, part, mapping)
-        results.append(_finish(part, mapping, conversion.columns, conversion))
-    return results
+    return [_typed_alone(part, mapping) for part in group]
+
+
+def _typed_alone(parsed: _Parsed, mapping: BezitMapping) -> ReadResult:
+    conversion = _convert(parsed.frame, parsed, mapping)
+    return _finish(parsed, mapping, conversion)
 
 
 def _parse(path: Path, mapping: BezitMapping, peildatum: date | datetime | str | None, display_name: str | None) -> _Parsed:
@@ -239,9 +234,7 @@ def _convert(frame: pd.DataFrame, parsed: _Parsed, mapping: BezitMapping) -> Con
     return convert_columns(frame, BEZIT_COLUMNS, mapping, mapping.bestand, file=parsed.name, headers=parsed.headers)
 
 
-def _finish(
-    parsed: _Parsed, mapping: BezitMapping, columns: dict[str, pd.Series], conversion: Conversion
-) -> ReadResult:
+def _finish(parsed: _Parsed, mapping: BezitMapping, conversion: Conversion) -> ReadResult:
     name, frame, headers, drift, stamp = parsed.name, parsed.frame, parsed.headers, parsed.drift, parsed.stamp
     warnings = [*parsed.warnings, *conversion.warnings]
 
@@ -249,7 +242,7 @@ def _finish(
     out["corporatie"] = pd.Series(mapping.corporatie, index=frame.index, dtype="str")
     out["peildatum"] = pd.Series(stamp, index=frame.index, dtype="datetime64[ns]")
     for spec in BEZIT_COLUMNS:
-        out[spec.name] = columns[spec.name]
+        out[spec.name] = conversion.columns[spec.name]
     out[SOURCE_FILE] = pd.Series(name, index=frame.index, dtype="str")
     out[SOURCE_ROW] = frame[SOURCE_ROW].astype("Int64")
 

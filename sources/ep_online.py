@@ -919,7 +919,8 @@ def _type_frame(
         return headers.get(contract)
 
     bag_header = headers["bag_vbo_id"]
-    bag, padded = normalise_bag_id(raw[bag_header], file=name, frame=raw, column=bag_header)
+    bag, padded_rows = normalise_bag_id(raw[bag_header], file=name, frame=raw, column=bag_header)
+    padded = int(padded_rows.sum())
     out["bag_vbo_id"] = bag.astype("str")
     if padded:
         warnings.append(f"{padded} BAG-id('s) zonder voorloopnullen aangevuld tot 16 cijfers ({bag_header})")

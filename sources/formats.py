@@ -857,8 +857,9 @@ def normalise_cbs_code(series: pd.Series, prefix: str, digits: int) -> pd.Series
     return text.replace("", None).astype("str")
 
 
-def normalise_bag_id(series: pd.Series, *, file: str, frame: pd.DataFrame, column: str) -> tuple[pd.Series, int]:
-    """BAG ids are 16 digits. Excel drops leading zeros ('392010000012345'): pad those, count them.
+def normalise_bag_id(series: pd.Series, *, file: str, frame: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """BAG ids are 16 digits. Excel drops leading zeros ('392010000012345'): pad those, and return
+    which rows were padded (a boolean series), so a caller can count them per file.
 
     Anything else that is not digits is refused with its row.
     """
@@ -874,7 +875,7 @@ def normalise_bag_id(series: pd.Series, *, file: str, frame: pd.DataFrame, colum
         row, value = _first_bad(too_short, frame, series)
         raise SourceError(file, "BAG-id is te kort", row=row, column=column, value=value, expected="16 cijfers")
     padded = text.where(~short, text.str.zfill(16)).astype("str")
-    return padded, int(short.sum())
+    return padded, short.fillna(False).astype(bool)
 
 
 def address_key(postcode: pd.Series, huisnummer: pd.Series, huisletter: pd.Series, toevoeging: pd.Series) -> pd.Series:

@@ -652,12 +652,36 @@ def load_export_mapping(path: str | Path) -> ExportMapping:
 
 @dataclass
 class Conversion:
-    """Typed contract columns plus what the conversion noticed."""
+    """Typed contract columns plus what the conversion noticed, per row (`noticed`) and counted."""
 
     columns: dict[str, pd.Series]
     warnings: list[str] = field(default_factory=list)
     bag_ids_padded: int = 0
     bag_placeholders: int = 0
+    #: Per row: how many BAG ids were padded, how many were placeholders (so a part can be counted).
+    noticed: pd.DataFrame | None = None
+
+    def rows(self, start: int, stop: int, index: pd.Index) -> Conversion:
+        """The conversion of rows [start, stop) on `index`, as converting only those rows gives."""
+        noticed = None if self.noticed is None else self.noticed.iloc[start:stop].set_axis(index)
+        part = Conversion(
+            columns={name: series.iloc[start:stop].set_axis(index) for name, series in self.columns.items()},
+            noticed=noticed,
+        )
+        if noticed is not None:
+            part.bag_ids_padded = int(noticed[_PADDED].sum())
+            part.bag_placeholders = int(noticed[_PLACEHOLDER].sum())
+        part.warnings = _conversion_warnings(part)
+        return part
+
+
+_PADDED, _PLACEHOLDER = "bag_ids_padded", "bag_placeholders"
+
+
+def _conversion_warnings(conversion: Conversion) -> list[str]:
+    if conversion.bag_placeholders:
+        return [f"{conversion.bag_placeholders} BAG-id('s) waren 0 (onbekend) en zijn leeg gelaten"]
+    return []
 
 
 def found_headers(frame_columns: list[str], section: _Section) -> dict[str, str]:
@@ -774,8 +798,7 @@ def convert_columns(
                 headers=headers, expected=f"tussen 01-01-1900 en {date_max:%d-%m-%Y}",
             )
         out.columns[spec.name] = series.astype(spec.dtype)
-    if out.bag_placeholders:
-        out.warnings.append(f"{out.bag_placeholders} BAG-id('s) waren 0 (onbekend) en zijn leeg gelaten")
+    out.warnings += _conversion_warnings(out)
     if combined is not None:
         raw = frame[combined]
         mapped = map_values(raw, section.waarden.get(combined))
@@ -793,6 +816,12 @@ def convert_columns(
         out.columns["huisletter"] = parts["huisletter"].astype("str")
         out.columns["huisnummertoevoeging"] = normalise_toevoeging(parts["huisnummertoevoeging"])
     return out
+
+
+def _noticed(out: Conversion, index: pd.Index) -> pd.DataFrame:
+    if out.noticed is None:
+        out.noticed = pd.DataFrame({_PADDED: 0, _PLACEHOLDER: 0}, index=index, dtype="int64")
+    return out.noticed
 
 
 def _fill_empty(raw: pd.Series, section: _Section, column: str, headers: Mapping[str, str]) -> pd.Series:
@@ -852,12 +881,15 @@ def _convert(spec: ColumnSpec, work: pd.DataFrame, file: str, bestand: BestandSp
     if spec.kind == "bag":
         # ERPs write 0 or 0000000000000000 for "no BAG id"; never a real id (EP-online's placeholder).
         placeholder = text.str.fullmatch(r"0+(?:\.0)?").fillna(False).astype(bool)
+        noticed = _noticed(out, work.index)
+        noticed[_PLACEHOLDER] += placeholder.to_numpy(dtype="int64")
         if placeholder.any():
             out.bag_placeholders += int(placeholder.sum())
             text = text.where(~placeholder, None).astype("str")
             work = work.assign(**{name: text})
-        padded, count = normalise_bag_id(text, file=file, frame=work, column=name)
-        out.bag_ids_padded += count
+        padded, padded_rows = normalise_bag_id(text, file=file, frame=work, column=name)
+        noticed[_PADDED] += padded_rows.to_numpy(dtype="int64")
+        out.bag_ids_padded += int(padded_rows.sum())
         return padded
     if spec.kind == "postcode":
         codes = normalise_postcode(text)

@@ -70,13 +70,14 @@ def test_a_clean_delivery_is_typed_in_one_pass(monkeypatch: pytest.MonkeyPatch) 
     assert [len(r.frame) for r in results] == [1639, 1647, 1669, 1669, 1682]
 
 
-def test_a_delivery_with_padded_bag_ids_is_typed_again_list_by_list(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_padded_bag_ids_are_counted_per_list_in_the_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     files, names = _lists(SAMPLE_BEZIT / "uwoon")
     seen = _conversions(monkeypatch)
     results = _together(files, names, "uwoon")
-    assert seen[1:] == [len(r.frame) for r in results]
-    # each list its own count, not the delivery's total
+    assert len(seen) == 1
+    # each list its own count and warning, not the delivery's total
     assert [r.metadata["bag_ids_aangevuld"] for r in results] == [42, 43, 40, 39, 38]
+    assert "42 BAG-id('s) misten voorloopnullen en zijn aangevuld tot 16 cijfers" in results[0].warnings
 
 
 def _copy(tmp_path: Path, slug: str) -> tuple[list[Path], list[str]]:
@@ -153,5 +154,19 @@ def test_lists_without_a_column_are_typed_apart_and_every_list_keeps_its_drift(
     assert seen == [sum(sizes[:3]), sizes[3], sizes[4]]
     assert together[1].drift.unknown == ["Opmerking"] and together[3].drift.missing_optional == ["herkomst"]
     assert together[0].drift.is_empty and together[4].drift.is_empty
+    monkeypatch.undo()
+    _assert_same(together, _one_by_one(files, names, "elan_wonen"))
+
+
+def test_a_placeholder_bag_id_is_reported_in_its_own_list_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files, names = _copy(tmp_path, "elan_wonen")
+    _set_cell(files[1], 3, 3, "0")  # BAG VBO-id of the second unit of the second list: 'unknown'
+    _set_cell(files[1], 6, 3, "0000000000000000")
+    seen = _conversions(monkeypatch)
+    together = _together(files, names, "elan_wonen")
+    assert len(seen) == 1
+    assert "2 BAG-id('s) waren 0 (onbekend) en zijn leeg gelaten" in together[1].warnings
+    assert not any("waren 0" in w for r in (together[0], *together[2:]) for w in r.warnings)
+    assert together[1].frame["bag_vbo_id"].isna().sum() == 2
     monkeypatch.undo()
     _assert_same(together, _one_by_one(files, names, "elan_wonen"))

@@ -199,12 +199,12 @@ def test_normalise_postcode_and_toevoeging() -> None:
 def test_normalise_bag_id_pads_lost_leading_zeros() -> None:
     series = pd.Series(["392010000012345", "0392010000012345", None, "363010000123456.0"], dtype="str")
     frame = pd.DataFrame({"b": series, SOURCE_ROW: pd.array([2, 3, 4, 5], dtype="Int64")})
-    padded, count = normalise_bag_id(series, file="f", frame=frame, column="b")
+    padded, padded_rows = normalise_bag_id(series, file="f", frame=frame, column="b")
     assert padded.iloc[0] == "0392010000012345"
     assert padded.iloc[1] == "0392010000012345"
     assert pd.isna(padded.iloc[2])
     assert padded.iloc[3] == "0363010000123456"
-    assert count == 2
+    assert padded_rows.tolist() == [True, False, False, True]
 
 
 @pytest.mark.parametrize("value", ["3920100000", "0392O10000012345", "03920100000123456"])
