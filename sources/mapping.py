@@ -663,6 +663,8 @@ class Conversion:
 
     def rows(self, start: int, stop: int, index: pd.Index) -> Conversion:
         """The conversion of rows [start, stop) on `index`, as converting only those rows gives."""
+        # A part's warnings are made again from its own counts; a warning of another kind would be lost.
+        assert self.warnings == _conversion_warnings(self), "warning without per-row count"
         noticed = None if self.noticed is None else self.noticed.iloc[start:stop].set_axis(index)
         part = Conversion(
             columns={name: series.iloc[start:stop].set_axis(index) for name, series in self.columns.items()},
