@@ -6,6 +6,7 @@ naming file, row, column and value, so nothing downstream runs and the warehouse
 
 
 import functools
+import itertools
 import multiprocessing
 import os
 import re
@@ -84,17 +85,12 @@ def _read_each(read: Callable[[Path, str], ReadResult], paths: list[Path], names
 
 def _groups(files: list[Path], names: list[str], key: Callable[[Path], object] | None) -> list[tuple[list[Path], list[str]]]:
     """Consecutive files with the same key form one group; without a key, groups of four (a pool's chunk)."""
-    def joins(group: list[Path], path: Path) -> bool:
-        return len(group) < 4 if key is None else key(path) == key(group[0])
-
-    groups: list[tuple[list[Path], list[str]]] = []
-    for path, name in zip(files, names, strict=True):
-        if groups and joins(groups[-1][0], path):
-            groups[-1][0].append(path)
-            groups[-1][1].append(name)
-        else:
-            groups.append(([path], [name]))
-    return groups
+    pairs = list(zip(files, names, strict=True))
+    if key is None:
+        runs = [pairs[start : start + 4] for start in range(0, len(pairs), 4)]
+    else:
+        runs = [list(run) for _, run in itertools.groupby(pairs, key=lambda pair: key(pair[0]))]
+    return [([path for path, _ in run], [name for _, name in run]) for run in runs]
 
 
 def _results(

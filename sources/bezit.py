@@ -7,6 +7,7 @@ maps every export onto the contract of docs/data-contracts.md §4 (`raw_bezit`).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,20 +150,11 @@ def read_bezitslijsten(paths: Sequence[Path], mapping: BezitMapping, display_nam
             failure = exc  # raised once the lists before it are read, as reading one by one would
             break
     results: list[ReadResult] = []
-    start = 0
-    while start < len(parsed):
-        stop = start + 1
-        while stop < len(parsed) and _same_layout(parsed[start], parsed[stop]):
-            stop += 1
-        results += _convert_together(parsed[start:stop], mapping)
-        start = stop
+    for _, run in itertools.groupby(parsed, key=lambda p: (p.headers, list(p.frame.columns))):
+        results += _convert_together(list(run), mapping)
     if failure is not None:
         raise failure
     return results
-
-
-def _same_layout(one: _Parsed, other: _Parsed) -> bool:
-    return one.headers == other.headers and list(one.frame.columns) == list(other.frame.columns)
 
 
 def _convert_together(group: list[_Parsed], mapping: BezitMapping) -> list[ReadResult]:

@@ -656,23 +656,25 @@ class Conversion:
 
     columns: dict[str, pd.Series]
     warnings: list[str] = field(default_factory=list)
-    bag_ids_padded: int = 0
-    bag_placeholders: int = 0
     #: Per row: how many BAG ids were padded, how many were placeholders (so a part can be counted).
     noticed: pd.DataFrame | None = None
+
+    @property
+    def bag_ids_padded(self) -> int:
+        return 0 if self.noticed is None else int(self.noticed[_PADDED].sum())
+
+    @property
+    def bag_placeholders(self) -> int:
+        return 0 if self.noticed is None else int(self.noticed[_PLACEHOLDER].sum())
 
     def rows(self, start: int, stop: int, index: pd.Index) -> Conversion:
         """The conversion of rows [start, stop) on `index`, as converting only those rows gives."""
         # A part's warnings are made again from its own counts; a warning of another kind would be lost.
         assert self.warnings == _conversion_warnings(self), "warning without per-row count"
-        noticed = None if self.noticed is None else self.noticed.iloc[start:stop].set_axis(index)
         part = Conversion(
             columns={name: series.iloc[start:stop].set_axis(index) for name, series in self.columns.items()},
-            noticed=noticed,
+            noticed=None if self.noticed is None else self.noticed.iloc[start:stop].set_axis(index),
         )
-        if noticed is not None:
-            part.bag_ids_padded = int(noticed[_PADDED].sum())
-            part.bag_placeholders = int(noticed[_PLACEHOLDER].sum())
         part.warnings = _conversion_warnings(part)
         return part
 
@@ -886,12 +888,10 @@ def _convert(spec: ColumnSpec, work: pd.DataFrame, file: str, bestand: BestandSp
         noticed = _noticed(out, work.index)
         noticed[_PLACEHOLDER] += placeholder.to_numpy(dtype="int64")
         if placeholder.any():
-            out.bag_placeholders += int(placeholder.sum())
             text = text.where(~placeholder, None).astype("str")
             work = work.assign(**{name: text})
         padded, padded_rows = normalise_bag_id(text, file=file, frame=work, column=name)
         noticed[_PADDED] += padded_rows.to_numpy(dtype="int64")
-        out.bag_ids_padded += int(padded_rows.sum())
         return padded
     if spec.kind == "postcode":
         codes = normalise_postcode(text)
