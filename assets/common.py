@@ -184,6 +184,23 @@ def names_by_code(frame: pd.DataFrame, code: str, name: str) -> dict[str, str]:
     return dict(zip(last[code], last[name], strict=True))
 
 
+def snapshot_column(frame: pd.DataFrame, snapshot: str | Mapping[str, str]) -> pd.Series:
+    """The source_snapshot of every row, as a categorical: one value per gemeente, often over a
+    kilobyte of file names, repeated on each of its rows. As text, a national kpi_energielabels
+    carried 1 GB of copies (of its 1.2 GB) into every step that writes or reads it; as codes into
+    the gemeenten' distinct values, a few MB. The values are the same text."""
+    if isinstance(snapshot, str):
+        return pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), dtype="int8"), categories=pd.Index([snapshot], dtype="str")), index=frame.index)
+    # per distinct code, not per row (a dict map of 2.3 M national rows ran element by element)
+    codes, distinct = pd.factorize(frame["gemeente_code"].astype("str"))
+    per_code = np.array([snapshot.get(str(code), "") for code in distinct] + [""], dtype=object)
+    # Gemeenten resting on the same files share one category.
+    value_of_code, values = pd.factorize(per_code)
+    return pd.Series(
+        pd.Categorical.from_codes(value_of_code[codes], categories=pd.Index(values, dtype="str")), index=frame.index
+    )
+
+
 def finish(
     table: KpiTable,
     frame: pd.DataFrame,
@@ -196,13 +213,7 @@ def finish(
     run's partitions; None = all), columns and order per the contract. `snapshot`: one for all rows,
     or per gemeente (snapshot_by_gemeente)."""
     frame = frame.copy() if gemeenten is None else alleen(frame, gemeenten)
-    if isinstance(snapshot, str):
-        frame["source_snapshot"] = snapshot
-    else:
-        # per distinct code, not per row (a dict map of 2.3 M national rows ran element by element)
-        codes, distinct = pd.factorize(frame["gemeente_code"].astype("str"))
-        per_code = np.array([snapshot.get(str(code), "") for code in distinct] + [""], dtype=object)
-        frame["source_snapshot"] = pd.Series(per_code[codes], index=frame.index, dtype="str")
+    frame["source_snapshot"] = snapshot_column(frame, snapshot)
     if "partial_period" not in frame.columns:
         frame["partial_period"] = False
     frame = suppress_small_cells(frame, suppression_threshold)

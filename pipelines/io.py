@@ -29,8 +29,24 @@ from assets.raw import KOLOMMEN
 def _write(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    frame.to_parquet(str(partial), index=False)
+    pq.write_table(_arrow(frame), str(partial))
     os.replace(str(partial), str(path))
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as Arrow, its categoricals (a KPI table's source_snapshot) with only the values the
+    frame holds and 32-bit codes. A partition split from a range run would otherwise carry the
+    categories of every gemeente, and pandas' smallest code type varies with their number, which
+    one dataset scan over the partition files cannot reconcile."""
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if categorical:
+        frame = frame.assign(**{c: frame[c].cat.remove_unused_categories() for c in categorical})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type) and field.type.index_type != pa.int32():
+            dictionary = pa.dictionary(pa.int32(), field.type.value_type, field.type.ordered)
+            table = table.set_column(i, field.with_type(dictionary), table.column(i).cast(dictionary))
+    return table
 
 
 def _read_many(paths: Sequence[Path]) -> pd.DataFrame:

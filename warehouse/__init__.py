@@ -442,7 +442,11 @@ def _to_storage_types(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for column, logical in spec.columns:
         values = frame[column]
-        if logical == "text":
+        if logical == "text" and isinstance(values.dtype, pd.CategoricalDtype):
+            # as codes into their text values: a categorical's values copied out per row were most of
+            # a national KPI table's bytes (its source_snapshot)
+            out[column] = values.cat.rename_categories(values.cat.categories.astype("str"))
+        elif logical == "text":
             out[column] = values.astype("str")
         elif logical == "integer":
             out[column] = pd.to_numeric(values).astype("Int64")

@@ -356,7 +356,9 @@ def source_rows(
                         latest = f"deel van {dates.max().year} (deelperiode, einddatum niet in de tabel)"
                     elif partial.any():
                         latest += " (deelperiode)"
-                snapshots = sorted({s for value in rows["source_snapshot"].dropna().astype("str") for s in value.split(";") if s})
+                # the distinct values first: each is a gemeente's file list, repeated on all its rows
+                values = rows["source_snapshot"].dropna().unique()
+                snapshots = sorted({s for value in values for s in str(value).split(";") if s})
             else:
                 latest = "geen data voor deze gemeente"
         checks = None if validation is None or name not in validation else list(validation[name])
