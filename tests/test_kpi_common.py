@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.common import dwellings_in_exploitatie, names_by_code, snapshot_by_gemeente, summary_markdown
+from assets.common import (
+    dwellings_in_exploitatie,
+    names_by_code,
+    snapshot_by_gemeente,
+    snapshot_column,
+    summary_markdown,
+)
 
 
 def _stock() -> pd.DataFrame:
@@ -51,3 +57,15 @@ def test_a_summary_table_in_metadata_is_bounded_and_says_what_it_left_out():
     assert text.endswith("... en nog 5 rijen (alle rijen staan in de warehouse-tabel)")
     small = summary_markdown(frame.head(3), limit=40)
     assert "g2" in small and "en nog" not in small
+
+
+def test_the_snapshot_column_gives_each_row_its_gemeentes_files_as_codes_into_the_distinct_values():
+    frame = pd.DataFrame({"gemeente_code": pd.Series(["GM0392", "GM0397", "GM0392", None, "GM0363"], dtype="str")})
+    per_gemeente = {"GM0392": "a.csv;b.csv", "GM0397": "a.csv", "GM0363": "a.csv;b.csv"}
+    got = snapshot_column(frame, per_gemeente)
+    assert got.tolist() == ["a.csv;b.csv", "a.csv", "a.csv;b.csv", "", "a.csv;b.csv"]
+    # gemeenten resting on the same files share one value; a row without a gemeente rests on none
+    assert sorted(got.cat.categories) == ["", "a.csv", "a.csv;b.csv"]
+    assert got.index.equals(frame.index)
+    one = snapshot_column(frame.iloc[[1, 2]], "labels.zip")
+    assert one.tolist() == ["labels.zip", "labels.zip"] and one.index.tolist() == [1, 2]

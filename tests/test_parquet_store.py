@@ -93,3 +93,32 @@ def test_a_partition_written_with_an_all_missing_column_is_read_with_the_others(
     assert got["gemeente_code"].tolist() == [f["gemeente_code"].iloc[0] for f in order]
     assert sorted(got["toelichting"].dropna().tolist()) == ["x"]
     assert got["toelichting"].isna().sum() == 1
+
+
+def test_a_categorical_is_written_per_partition_with_only_its_own_values_and_read_back_as_one(tmp_path):
+    """A KPI table's source_snapshot: one long value per gemeente, kept as codes. A range run's frame
+    can carry categories of more gemeenten than its own (pandas then needs 16-bit codes), a single
+    gemeente's run has one (8-bit codes); the files of both must scan together (the scan refused
+    8- and 16-bit codes side by side)."""
+    many = GEMEENTEN[:20]
+    others = [f"bezit/elders_{i}.csv@{i:012x}" for i in range(200)]
+    values = [f"bezit/{key}.csv@{i:012x}" for i, key in enumerate(many)]
+    snapshot = pd.Categorical(values, categories=[*others, *values])
+    frame = pd.DataFrame({"gemeente_code": pd.Series(many, dtype="str"), "source_snapshot": snapshot, "value": 1.0})
+    store = ParquetStore(str(tmp_path))
+    _output(store, frame, many)
+    alone = GEMEENTEN[20]
+    single = pd.DataFrame({
+        "gemeente_code": pd.Series([alone], dtype="str"),
+        "source_snapshot": pd.Categorical(["bezit/alone.csv@000000000000"]),
+        "value": 2.0,
+    })
+    _output(store, single, [alone])
+
+    first = pd.read_parquet(store.path_for(dg.AssetKey("kpi_x"), many[0]))
+    assert first["source_snapshot"].cat.categories.tolist() == [values[0]]
+
+    paths = [store.path_for(dg.AssetKey("kpi_x"), key) for key in [*many, alone]]
+    read = _read_many(paths)
+    assert read["source_snapshot"].astype("str").tolist() == [*values, "bezit/alone.csv@000000000000"]
+    assert read["gemeente_code"].tolist() == [*many, alone]

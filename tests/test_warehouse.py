@@ -67,6 +67,15 @@ def test_every_logical_type_round_trips_with_missing_values(warehouse):
     assert pd.Timestamp(back["ts"].iloc[0]) == pd.Timestamp("2024-01-01 13:45:00.123456")
 
 
+def test_a_categorical_text_column_is_stored_as_its_text_with_missing_values(warehouse):
+    """KPI tables hand source_snapshot over as a categorical (codes into a gemeente's file list)."""
+    frame = frame_a(3).assign(naam=pd.Categorical(["a.csv;b.csv", None, "één;a;b\tc"]))
+    assert warehouse.publish({"a": (A, frame)}) == {"kpi.kpi_a": 3}
+    back = warehouse.read("kpi", "kpi_a")
+    assert back["naam"].iloc[[0, 2]].tolist() == ["a.csv;b.csv", "één;a;b\tc"]
+    assert pd.isna(back["naam"].iloc[1])
+
+
 def test_a_failure_in_the_second_table_leaves_the_first_as_it_was(warehouse):
     warehouse.publish({"a": (A, frame_a(3)), "b": (B, pd.DataFrame({"waarde": [1.0], "vlag": [False]}))})
     broken_b = pd.DataFrame({"waarde": ["not a number"], "vlag": [True]})
