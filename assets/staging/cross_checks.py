@@ -22,9 +22,12 @@ MAX_WITHOUT_VALID_LABEL_PCT = 25.0
 
 
 def _latest_dwellings(stock: pd.DataFrame) -> pd.DataFrame:
-    dwellings = stock[stock["is_woning"] & stock["in_exploitatie"]]
-    latest = dwellings.groupby("corporatie")["peildatum"].transform("max")
-    return dwellings[dwellings["peildatum"] == latest]
+    """The dwellings in exploitation at their corporation's latest peildatum. Chosen on the key
+    columns and taken once: selecting the 10.9 million national dwellings first copied all their
+    columns (the file name of each among them) only to keep a fifth (~13 s in each check)."""
+    dwelling = stock["is_woning"] & stock["in_exploitatie"]
+    latest = stock["peildatum"].where(dwelling).groupby(stock["corporatie"]).transform("max")
+    return stock[dwelling & (stock["peildatum"] == latest)]
 
 
 def label_mismatch(stock: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
