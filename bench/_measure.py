@@ -132,30 +132,6 @@ def machine() -> str:
     return f"{cores} cores{memory}{load}, Python {sys.version.split()[0]}"
 
 
-def speed_probe(rows: int = 2_000_000, repeats: int = 3) -> float:
-    """Seconds (the best of `repeats`) for one fixed single-threaded pandas workload: sort, group
-    and factorise text, as the pipeline's steps do. The same code on this machine took 59 s at
-    10:59 and 75 s at 11:35 on one day (stg_energielabels in one process, nothing else running):
-    printed before and after a run, the probe says whether two runs' figures can be compared."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(20261207)
-    frame = pd.DataFrame({
-        "key": rng.integers(0, 5_000, rows),
-        "value": rng.random(rows),
-        "text": pd.Series(rng.integers(0, rows // 4, rows), dtype="int64").astype("str"),
-    })
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        frame.sort_values("value", kind="stable")
-        frame.groupby("key")["value"].sum()
-        pd.factorize(frame["text"])
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table, numbers right-aligned."""
     text = [[str(cell) for cell in row] for row in [header, *rows]]

@@ -56,7 +56,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._measure import Measurement, machine, report, run_child, speed_probe, table
+from bench._measure import Measurement, machine, report, run_child, table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/prestatiemonitor-bench"))
@@ -955,18 +955,6 @@ def cmd_national(args: argparse.Namespace) -> int:
     unknown = [p for p in phases if p not in PHASES]
     if unknown:
         raise SystemExit(f"onbekende fase {unknown}; kies uit {', '.join(PHASES)}")
-    if args.one_process:  # the smoke test: no probe
-        return _national_phases(args, data, work, phases)
-    before = speed_probe()
-    print(f"snelheidsproef voor de run: {before:.2f} s (een vaste pandas-taak; hoger = tragere machine)")
-    try:
-        return _national_phases(args, data, work, phases)
-    finally:
-        print(f"snelheidsproef na de run: {speed_probe():.2f} s (voor de run {before:.2f} s)")
-
-
-def _national_phases(args: argparse.Namespace, data: Path, work: Path, phases: list[str]) -> int:
-    name = data.name
     printers = {"cold": lambda e: print_cold(name, e), "nothing-new": print_nothing_new,
                 "gemeenten": lambda e: print_gemeenten(e, _load_results(work).get("cold")),
                 "incremental": print_incremental}

@@ -111,11 +111,3 @@ def test_the_profile_summary_ranks_project_code_by_inclusive_samples(tmp_path):
     ranked = bench_nightly.profile_summary(profile)
     assert [(name.split(" (")[0], count) for name, count, _ in ranked] == [("load", 30), ("stage", 10)]
     assert ranked[0][2] == pytest.approx(30.0)
-
-
-def test_the_speed_probe_times_its_fixed_workload():
-    from bench._measure import speed_probe
-
-    fast = speed_probe(rows=20_000, repeats=1)
-    larger = speed_probe(rows=400_000, repeats=1)
-    assert 0 < fast < larger  # it measures the work it is given
