@@ -234,7 +234,7 @@ class Pseudonymiser:
 
     def _tokenise(self, field: str, values: Iterable[str]) -> dict[str, str]:
         # The prefix looked up once and OpenSSL's one-shot HMAC: an HMAC object and the prefix table
-        # per value were half of reading a national lettings export (~1 million distinct ids).
+        # per value were a third of reading a national lettings export (~1 million distinct ids).
         prefix = identifier_fields()[field] + "_"
         domain = f"{field}\x1f".encode()
         key = self.key
