@@ -135,7 +135,12 @@ def dwellings_in_exploitatie(stock: pd.DataFrame, columns: Sequence[str]) -> pd.
     """The stock rows that are dwellings in exploitation, with only `columns`: a national stock has
     ~10 million such rows, and selecting them copies every column the frame carries (8.9 s for the
     full KPI input, most of it text columns the KPI never reads)."""
-    return stock.loc[stock["is_woning"] & stock["in_exploitatie"], list(dict.fromkeys(columns))]
+    return stock.loc[is_dwelling_in_exploitatie(stock), list(dict.fromkeys(columns))]
+
+
+def is_dwelling_in_exploitatie(stock: pd.DataFrame) -> pd.Series:
+    """Per stock row: a dwelling in exploitation, the units the stock KPIs and checks count."""
+    return stock["is_woning"] & stock["in_exploitatie"]
 
 
 def add_alle_corporaties(frame: pd.DataFrame, group_columns: Sequence[str]) -> pd.DataFrame:
