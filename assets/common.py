@@ -174,7 +174,9 @@ def snapshot_by_gemeente(gemeenten: Sequence[str], *inputs: tuple[pd.DataFrame, 
             continue
         # The distinct (gemeente, file) pairs first: a few thousand, where grouping the ~11 million
         # rows of a national stock took 8 s.
-        pairs = pd.DataFrame({"gemeente": frame[column].astype("str"), "file": frame["_source_snapshot"]})
+        # Not as text first: the stock KPIs' columns are categoricals, and their distinct pairs are
+        # found on the codes.
+        pairs = pd.DataFrame({"gemeente": frame[column], "file": frame["_source_snapshot"]})
         for gemeente, file in pairs.dropna().drop_duplicates().itertuples(index=False):
             files_of.setdefault(str(gemeente), set()).add(str(file))
     for gemeente in gemeenten:
@@ -206,6 +208,24 @@ def snapshot_column(frame: pd.DataFrame, snapshot: str | Mapping[str, str]) -> p
     )
 
 
+def categories_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its categorical columns as the text they stand for. The stock KPIs group by text
+    keys read as categoricals (assets.kpi.inputs); a published table has text, sorted as text (a
+    categorical sorts in the order of its categories, here the order of the stock file)."""
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not categorical:
+        return frame
+    return frame.astype({c: frame[c].cat.categories.dtype for c in categorical})
+
+
+def fill_text(values: pd.Series, value: str) -> pd.Series:
+    """`values` with missing ones set to `value`; a categorical gets `value` as a category first
+    (fillna on a categorical refuses a value that is not one of its categories)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and value not in values.cat.categories:
+        values = values.cat.add_categories([value])
+    return values.fillna(value)
+
+
 def finish(
     table: KpiTable,
     frame: pd.DataFrame,
@@ -218,6 +238,7 @@ def finish(
     run's partitions; None = all), columns and order per the contract. `snapshot`: one for all rows,
     or per gemeente (snapshot_by_gemeente)."""
     frame = frame.copy() if gemeenten is None else alleen(frame, gemeenten)
+    frame = categories_as_text(frame)
     frame["source_snapshot"] = snapshot_column(frame, snapshot)
     if "partial_period" not in frame.columns:
         frame["partial_period"] = False

@@ -178,6 +178,10 @@ def raw_bezit(landing: LandingFolder) -> dg.Output:
 
 #: Metadata key on an AssetIn: only these columns of the upstream frame are loaded (pipelines/io.py).
 KOLOMMEN = "kolommen"
+#: Metadata key on an AssetIn: these text columns are loaded as pandas categoricals, straight from
+#: Parquet's dictionary encoding (pipelines/io.py), for inputs whose few distinct values repeat on
+#: millions of rows (a national stock's corporatie, gemeente and wijk).
+ALS_CATEGORIE = "als_categorie"
 #: What the EP-online assets read of raw_bezit: its BAG ids and addresses, not the 11 million full rows.
 STOCK_FILTER_COLUMNS = ["bag_vbo_id", "postcode", "huisnummer", "huisletter", "huisnummertoevoeging"]
 

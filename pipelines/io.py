@@ -23,7 +23,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from assets.partitions import GEMEENTE_KOLOM, GEMEENTE_PARTITIES, run_partition_keys
-from assets.raw import KOLOMMEN
+from assets.raw import ALS_CATEGORIE, KOLOMMEN
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -118,14 +118,17 @@ class ParquetStore(dg.IOManager):
         # An input that declares its columns (assets.raw.KOLOMMEN) loads only those: the EP-online
         # assets need five columns of the national stock, not its 11 million full rows.
         columns = list(metadata[KOLOMMEN]) if metadata.get(KOLOMMEN) else None
+        categorical = list(metadata.get(ALS_CATEGORIE) or []) or None
         column = metadata.get(GEMEENTE_KOLOM)
         keys = run_partition_keys(context.step_context) if column else None
-        if keys is None:
+        if keys is None and categorical is None:
             return pd.read_parquet(path, columns=columns)
-        names = set(pq.read_schema(path).names)
-        if column not in names:
-            raise ValueError(f"{key.to_user_string()}: kolom {column!r} om op gemeente te selecteren ontbreekt")
-        table = pq.read_table(path, columns=columns, filters=[(column, "in", list(keys))])
+        filters = None
+        if keys is not None:
+            if column not in set(pq.read_schema(path).names):
+                raise ValueError(f"{key.to_user_string()}: kolom {column!r} om op gemeente te selecteren ontbreekt")
+            filters = [(column, "in", list(keys))]
+        table = pq.read_table(path, columns=columns, filters=filters, read_dictionary=categorical)
         return table.to_pandas().reset_index(drop=True)
 
     def _load_partitions(self, context: dg.InputContext, key: dg.AssetKey) -> object:

@@ -24,8 +24,10 @@ from assets.common import (
     Column,
     KpiTable,
     add_alle_corporaties,
+    categories_as_text,
     column_lineage,
     dwellings_in_exploitatie,
+    fill_text,
     finish,
     kpi_asset_args,
     recompute_value,
@@ -173,17 +175,14 @@ def compute_energielabels(
         exempt |= labelled[column].fillna(False).astype("bool")
     labelled["vrijgesteld"] = exempt
     labelled["is_efg"] = labelled["label_op_peildatum"].isin(EFG)
-    labelled["wijk_code"] = labelled["wijk_code"].fillna("onbekend")
-    # The text keys as categories: each groupby below then groups integer codes instead of
-    # factorising ~10 million strings again (ten groupbys over the same keys).
+    labelled["wijk_code"] = fill_text(labelled["wijk_code"], "onbekend")
+    # The text keys as categories (the stock's usually are already): each groupby below then groups
+    # integer codes instead of factorising ~10 million strings again (ten groupbys over the same keys).
     text_keys = ["gemeente_code", "gemeente_naam", "corporatie", "wijk_code", "label_op_peildatum"]
-    dtypes = {column: labelled[column].dtype for column in text_keys}
     labelled = labelled.astype({column: "category" for column in text_keys})
-    gemeente = _aggregate(labelled, keys).assign(wijk_code="alle")
-    wijk = _aggregate(labelled, [*keys, "wijk_code"])
+    gemeente = categories_as_text(_aggregate(labelled, keys)).assign(wijk_code="alle")
+    wijk = categories_as_text(_aggregate(labelled, [*keys, "wijk_code"]))
     out = pd.concat([gemeente, wijk[gemeente.columns]], ignore_index=True)
-    out = out.astype({column: dtypes[column] for column in ["gemeente_code", "gemeente_naam", "corporatie", "wijk_code"]})
-    out["energieklasse"] = out["energieklasse"].astype(dtypes["label_op_peildatum"])
     out = add_alle_corporaties(out, [*keys, "wijk_code", "energieklasse", "indicator"])
     out["value"] = recompute_value(out)
     if target_date is not None:
