@@ -66,7 +66,6 @@ TODAY = "2026-01-31"  # 'today' of the validation and the monitor: after every g
 PHASES = ("cold", "nothing-new", "gemeenten", "incremental")
 GOALS = {"cold": 15 * 60, "incremental": 2 * 60, "nothing-new": 30}
 EXECUTORS = ("multiprocess", "in_process")
-RANGE_RUN_SERIAL_ABOVE = 50  # gemeenten: a larger range run executes its steps one at a time
 DEFAULT_MAX_RSS_MB = 18_000  # of the machine's 24 GiB; BENCH_MAX_RSS_MB overrides
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 CORRECTIONS_HEADER = "dataset,sleutel,kolom,nieuwe_waarde,reden,auteur,datum\n"
@@ -497,10 +496,11 @@ def phase_cold(bench: Bench) -> dict[str, Any]:
             gemeenten = bench.gemeenten()
             kpi = bench.execute(
                 "kpi_per_gemeente", sampler, tags={**bench.range_tags(gemeenten), FANOUT_TAG: nightly["run_id"]},
-                # One range run over every gemeente: each stock KPI step holds the national stock
-                # (~10 GB as pandas); two at once ran this 24 GiB machine out of memory. Production
-                # runs one small run per gemeente instead (pipelines/fanout.py).
-                max_concurrent=1 if len(gemeenten) > RANGE_RUN_SERIAL_ABOVE else 2,
+                # One range run over every gemeente (production runs one small run per gemeente,
+                # pipelines/fanout.py), two steps at a time as in `nightly`. Until the stock KPIs
+                # read their text keys as categoricals, each stock KPI step held ~6-8 GB nationally
+                # and two at once ran this 24 GiB machine out of memory, so this ran one at a time.
+                max_concurrent=2,
             )
             runs.append(kpi)
         seconds = time.perf_counter() - started

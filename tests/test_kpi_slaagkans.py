@@ -9,6 +9,7 @@ from assets.kpi.slaagkans import (
     compute_slaagkans,
     jaren_zonder_inkomensbanden,
     kpi_slaagkans,
+    lettings_in_period,
     load_inkomensbanden,
 )
 from assets.settings import KpiSettings
@@ -357,3 +358,26 @@ def test_the_asset_reports_years_without_income_bands_in_metadata(tmp_path):
     frame = result.output_for_node("kpi_slaagkans")
     zwammerdam = frame[(frame["kern"] == "Zwammerdam") & (frame["definition_id"] == "lokaal")]
     assert zwammerdam["suppressed"].all() and zwammerdam["value"].isna().all()  # default threshold 10
+
+
+def test_lettings_in_period_count_the_seekers_lettings_within_its_period_ends_included():
+    periods = pd.DataFrame(
+        {
+            "woningzoekende_id": pd.array(["Z1", "Z1", "Z2", None, "Z3"], dtype="str"),
+            "periode_begin": pd.to_datetime(["2024-01-01", "2025-01-01", "2024-01-01", "2024-01-01", "2024-01-01"]),
+            "periode_einde": pd.to_datetime(["2024-12-31", "2025-12-31", "2024-12-31", "2024-12-31", "2024-12-31"]),
+        },
+        index=[10, 11, 12, 13, 14],  # the seekers' own index: the counts follow the row order
+    )
+    lettings = pd.DataFrame(
+        {
+            "woningzoekende_id": pd.array(["Z1", "Z1", "Z1", "Z2", None, "Z9"], dtype="str"),
+            # Z1: on the first day of 2024 and the last, and once in 2025; Z2: a day after its period
+            "toewijzingsdatum": pd.to_datetime(
+                ["2024-01-01", "2024-12-31", "2025-06-01", "2025-01-01", "2024-05-01", "2024-05-01"]
+            ),
+        }
+    )
+    # Z1 2024: 2 (both ends count); Z1 2025: 1; Z2: 0; no id: 0 (a letting without a seeker is no
+    # match); Z3 had none
+    assert lettings_in_period(periods, lettings).tolist() == [2, 1, 0, 0, 0]
