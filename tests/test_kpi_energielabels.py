@@ -108,3 +108,12 @@ def test_efg_still_to_do_per_year_until_the_target_date(case):
     assert row["value"] == pytest.approx(1 / (730 / 365.25))
     late = compute_energielabels(units, c, exemptions=["monument"], target_date=lambda g: pd.Timestamp("2024-06-30"))
     assert late[late["indicator"] == "efg_nog_te_doen_per_jaar"].empty
+
+
+def test_a_gemeente_without_dwellings_gets_no_rows_and_no_error_with_a_target_date():
+    """A gemeente of the reference table where no corporation has stock (GM0394 in the sample): its
+    per-gemeente run failed on the target date of rows that do not exist."""
+    only_parking = stock([{"vhe_id": "P1", "peildatum": PEIL, "eenheidsoort": "PP"}])
+    c = certs([{"vhe_id": "P1", "registratiedatum": "2020-01-01", "geldig_tot": "2030-01-01", "opnamedatum": "2019-12-01", "energieklasse": "A"}])
+    out = compute_energielabels(only_parking, c, exemptions=["monument"], target_date=lambda g: pd.Timestamp("2028-12-31"))
+    assert out.empty

@@ -91,3 +91,10 @@ def test_a_year_without_rent_thresholds_is_marked_never_borrowed():
     frame = stock([{"vhe_id": "A", "peildatum": "2016-12-31"}, {"vhe_id": "A", "peildatum": "2021-12-31"}])
     # reference/huurgrenzen.csv starts in 2019: 2016 is marked, 2021 is classified (600 -> betaalbaar_laag)
     assert frame.sort_values("peildatum")["huurklasse"].tolist() == ["geen_huurgrenzen", "betaalbaar_laag"]
+
+
+def test_a_gemeente_without_dwellings_balances_trivially(kpi):
+    """A gemeente without corporation dwellings (GM0394 in the sample) has no rows in its run; the
+    check crashed on the missing begin_voorraad column instead of finding nothing out of balance."""
+    out, _ = kpi
+    assert balance_errors(out.iloc[0:0]).empty

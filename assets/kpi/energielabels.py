@@ -150,7 +150,8 @@ def _aggregate(labelled: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def efg_still_to_do_per_year(out: pd.DataFrame, target_date: Callable[[str], pd.Timestamp]) -> pd.DataFrame:
     """EFG homes left divided by the years until the target date; nothing once the date has passed."""
     efg = out[out["indicator"] == "efg_aantal"].copy()
-    targets = efg["gemeente_code"].map(target_date)
+    # to_datetime: a gemeente without dwellings has no rows, and the map of nothing keeps the codes' text dtype
+    targets = pd.to_datetime(efg["gemeente_code"].map(target_date))
     years_left = (targets - pd.to_datetime(efg["peildatum"])).dt.days / 365.25
     efg = efg[years_left > 0]
     efg["value"] = efg["numerator"] / years_left[years_left > 0]

@@ -120,6 +120,8 @@ def compute_voorraad(stock: pd.DataFrame, transitions: pd.DataFrame, gemeente_na
 def balance_errors(kpi: pd.DataFrame) -> pd.DataFrame:
     """Rows where begin + flows != end; empty when the table balances."""
     keys = ["gemeente_code", "corporatie", "jaar", "segment_type", "segment"]
+    if kpi.empty:  # a gemeente without corporation dwellings: nothing to balance
+        return pd.DataFrame(columns=[*keys, "verschil"])
     wide = kpi.pivot_table(index=keys, columns="indicator", values="numerator", aggfunc="sum", fill_value=0)
     flows = wide[[f for f in FLOWS if f in wide.columns]].sum(axis=1)
     diff = wide["begin_voorraad"] + flows - wide["eind_voorraad"]
