@@ -17,7 +17,7 @@ from pipelines import config
 from pipelines.alerts import alert_channels_from_env, build_run_failure_alert_sensor
 from pipelines.ep_online_sensor import build_ep_online_mutation_sensor, ep_online_mutaties_job
 from pipelines.executors import executor_from_env
-from pipelines.fanout import KPI_JOB_NAME, build_kpi_fanout_sensor
+from pipelines.fanout import KPI_JOB_NAME, build_kpi_fanout_sensor, build_kpi_split_sensor
 from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
 from pipelines.io import ParquetIOManager
 from pipelines.nightly import build_nightly_schedule
@@ -88,6 +88,7 @@ defs = dg.Definitions(
     sensors=[
         build_landing_sensor(nightly_job, exclude=PARTITIONED | PER_GEMEENTE),
         build_kpi_fanout_sensor(nightly_job, kpi_job, PER_GEMEENTE),
+        build_kpi_split_sensor(kpi_job),
         build_ep_online_mutation_sensor(ep_online_mutaties_job),
         build_run_failure_alert_sensor(),
         build_freshness_alert_sensor(),

@@ -7,16 +7,73 @@ that caused it: a sensor evaluated twice never starts a gemeente twice for the s
 When the nightly run loaded only part of the sources (the landing-folder sensor starts it for the
 datasets with a new file), only the KPI assets downstream of what it loaded are recomputed; the
 monitor and the publication always follow, as they read every KPI table.
+
+A run has a fixed cost: a process per step, and every step reads its national inputs (~70 s per
+gemeente on the national benchmark set, whatever its size). A deployment with many gemeenten can set
+PRESTATIEMONITOR_GEMEENTEN_PER_RUN: the sensor then starts one run per range of that many
+consecutive gemeenten (Dagster's partition-range runs, the same rows as one run per gemeente). A
+range run that fails is split: kpi_per_gemeente_splitsing starts one run per gemeente of its range,
+so a failing gemeente still holds back only itself.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.partitions import GEMEENTE_PARTITIES
 
 FANOUT_TAG = "prestatiemonitor/na-run"
+#: On a range run that failed and was split into one run per gemeente: the splitting run's id.
+SPLIT_TAG = "prestatiemonitor/opgesplitst-in-runs"
+#: On the per-gemeente runs of a split: the range run they replace.
+SPLIT_FROM_TAG = "prestatiemonitor/uit-range-run"
 KPI_JOB_NAME = "kpi_per_gemeente"
+GEMEENTEN_PER_RUN_ENV = "PRESTATIEMONITOR_GEMEENTEN_PER_RUN"
+
+
+def gemeenten_per_run() -> int:
+    """PRESTATIEMONITOR_GEMEENTEN_PER_RUN: how many gemeenten one kpi_per_gemeente run computes (1 by default)."""
+    raw = os.environ.get(GEMEENTEN_PER_RUN_ENV, "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{GEMEENTEN_PER_RUN_ENV}={raw!r}: verwacht een geheel getal van 1 of meer")
+    return int(raw)
+
+
+def fanout_requests(
+    run_id: str, selection: Sequence[dg.AssetKey] | None, gemeenten: Sequence[str], per_run: int
+) -> list[dg.RunRequest]:
+    """The kpi_per_gemeente runs after nightly run `run_id`: one per gemeente, or one per range of
+    `per_run` consecutive gemeenten (in partition order). Run keys tie each to `run_id`, so a sensor
+    evaluated twice starts nothing twice."""
+    requests = []
+    for start in range(0, len(gemeenten), per_run):
+        chunk = gemeenten[start : start + per_run]
+        if len(chunk) == 1:
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{run_id}:{chunk[0]}", partition_key=chunk[0], asset_selection=selection,
+                    tags={FANOUT_TAG: run_id},
+                )
+            )
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{run_id}:{chunk[0]}..{chunk[-1]}",
+                asset_selection=selection,
+                tags={
+                    FANOUT_TAG: run_id,
+                    ASSET_PARTITION_RANGE_START_TAG: chunk[0],
+                    ASSET_PARTITION_RANGE_END_TAG: chunk[-1],
+                },
+            )
+        )
+    return requests
 
 
 def affected_selection(
@@ -56,17 +113,50 @@ def build_kpi_fanout_sensor(
         selection = affected_selection(loaded, per_gemeente, repository.asset_graph)
         if selection == []:
             return dg.SkipReason(f"run {run.run_id[:8]} raakte geen KPI's")
-        return [
-            dg.RunRequest(
-                run_key=f"{run.run_id}:{gemeente}",
-                partition_key=gemeente,
-                asset_selection=selection,
-                tags={FANOUT_TAG: run.run_id},
-            )
-            for gemeente in GEMEENTE_PARTITIES.get_partition_keys()
-        ]
+        return fanout_requests(run.run_id, selection, GEMEENTE_PARTITIES.get_partition_keys(), gemeenten_per_run())
 
     return kpi_per_gemeente_sensor
+
+
+def split_requests(instance: dg.DagsterInstance, failed: dg.DagsterRun) -> list[dg.RunRequest]:
+    """One run per gemeente of a failed range run of the fan-out (none for any other run). The
+    range run is tagged as split, so the nightly gate (pipelines/nightly.py) judges the gemeenten'
+    own runs instead of it."""
+    start = failed.tags.get(ASSET_PARTITION_RANGE_START_TAG)
+    end = failed.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    load = failed.tags.get(FANOUT_TAG)
+    if not (start and end and load) or SPLIT_FROM_TAG in failed.tags:
+        return []
+    gemeenten = GEMEENTE_PARTITIES.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
+    selection = sorted(failed.asset_selection, key=lambda k: k.to_user_string()) if failed.asset_selection else None
+    instance.add_run_tags(failed.run_id, {SPLIT_TAG: "ja"})
+    return [
+        dg.RunRequest(
+            run_key=f"{failed.run_id}:{gemeente}", partition_key=gemeente, asset_selection=selection,
+            tags={FANOUT_TAG: load, SPLIT_FROM_TAG: failed.run_id},
+        )
+        for gemeente in gemeenten
+    ]
+
+
+def build_kpi_split_sensor(kpi_job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="kpi_per_gemeente_splitsing",
+        monitored_jobs=[kpi_job],
+        request_job=kpi_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Splitst een mislukte kpi_per_gemeente-run over een reeks gemeenten in een run per gemeente, "
+            "zodat alleen de gemeente die faalt haar vorige cijfers houdt."
+        ),
+    )
+    def kpi_per_gemeente_splitsing(context: dg.RunFailureSensorContext) -> list[dg.RunRequest] | dg.SkipReason:
+        requests = split_requests(context.instance, context.dagster_run)
+        if not requests:
+            return dg.SkipReason(f"run {context.dagster_run.run_id[:8]} is geen range-run van de fan-out")
+        return requests
+
+    return kpi_per_gemeente_splitsing
 
 
 #: Run statuses of a per-gemeente run that has not finished.

@@ -21,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import PROJECT_DIR, DataQuality, LandingFolder
-from pipelines.fanout import FANOUT_TAG, unfinished_fanout_run
+from pipelines.fanout import FANOUT_TAG, SPLIT_TAG, unfinished_fanout_run
 from pipelines.sensors import INPUT_PARTS_TAG, folder_fingerprints
 from sources.reference import REFERENCE_DIR
 
@@ -71,13 +71,14 @@ def input_tags(landing: LandingFolder, data_quality: DataQuality | None = None) 
 
 
 def _fanout_failed(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether a kpi_per_gemeente run after load `run_id` failed. A failed range run that was split
+    into one run per gemeente (pipelines/fanout.py) is judged by those runs, not by itself."""
     failed = instance.get_runs(
         filters=dg.RunsFilter(
             tags={FANOUT_TAG: run_id}, statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
         ),
-        limit=1,
     )
-    return bool(failed)
+    return any(SPLIT_TAG not in run.tags for run in failed)
 
 
 def last_loaded_fingerprint(instance: dg.DagsterInstance) -> str | None:
