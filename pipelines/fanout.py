@@ -27,7 +27,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from assets.partitions import GEMEENTE_PARTITIES
 
 FANOUT_TAG = "prestatiemonitor/na-run"
-#: On a range run that failed and was split into one run per gemeente: the splitting run's id.
+#: On a range run that failed and was split into one run per gemeente (value "ja").
 SPLIT_TAG = "prestatiemonitor/opgesplitst-in-runs"
 #: On the per-gemeente runs of a split: the range run they replace.
 SPLIT_FROM_TAG = "prestatiemonitor/uit-range-run"
