@@ -45,6 +45,13 @@ def gemeenten_per_run() -> int:
     return int(raw)
 
 
+def _gemeente_run(
+    cause: str, gemeente: str, selection: Sequence[dg.AssetKey] | None, tags: dict[str, str]
+) -> dg.RunRequest:
+    """The kpi_per_gemeente run of one gemeente, keyed to the run that caused it."""
+    return dg.RunRequest(run_key=f"{cause}:{gemeente}", partition_key=gemeente, asset_selection=selection, tags=tags)
+
+
 def fanout_requests(
     run_id: str, selection: Sequence[dg.AssetKey] | None, gemeenten: Sequence[str], per_run: int
 ) -> list[dg.RunRequest]:
@@ -55,12 +62,7 @@ def fanout_requests(
     for start in range(0, len(gemeenten), per_run):
         chunk = gemeenten[start : start + per_run]
         if len(chunk) == 1:
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{run_id}:{chunk[0]}", partition_key=chunk[0], asset_selection=selection,
-                    tags={FANOUT_TAG: run_id},
-                )
-            )
+            requests.append(_gemeente_run(run_id, chunk[0], selection, {FANOUT_TAG: run_id}))
             continue
         requests.append(
             dg.RunRequest(
@@ -131,10 +133,7 @@ def split_requests(instance: dg.DagsterInstance, failed: dg.DagsterRun) -> list[
     selection = sorted(failed.asset_selection, key=lambda k: k.to_user_string()) if failed.asset_selection else None
     instance.add_run_tags(failed.run_id, {SPLIT_TAG: "ja"})
     return [
-        dg.RunRequest(
-            run_key=f"{failed.run_id}:{gemeente}", partition_key=gemeente, asset_selection=selection,
-            tags={FANOUT_TAG: load, SPLIT_FROM_TAG: failed.run_id},
-        )
+        _gemeente_run(failed.run_id, gemeente, selection, {FANOUT_TAG: load, SPLIT_FROM_TAG: failed.run_id})
         for gemeente in gemeenten
     ]
 
