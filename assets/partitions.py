@@ -11,10 +11,11 @@ the directory in PRESTATIEMONITOR_REFERENCE_DIR): the configured municipalities.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import dagster as dg
 import pandas as pd
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from sources.reference import load_gemeenten
 
@@ -48,6 +49,20 @@ def alleen(frame: pd.DataFrame, gemeenten: Iterable[str], column: str = "gemeent
     """The rows of these gemeenten, in their original order."""
     wanted = set(gemeenten)
     return frame[frame[column].astype("str").isin(wanted)].reset_index(drop=True)
+
+
+def range_tags(gemeenten: Sequence[str]) -> dict[str, str]:
+    """The tags of one run over the gemeente partitions from the first to the last of `gemeenten`
+    (in partition order): Dagster's partition-range run."""
+    return {ASSET_PARTITION_RANGE_START_TAG: gemeenten[0], ASSET_PARTITION_RANGE_END_TAG: gemeenten[-1]}
+
+
+def gemeenten_of_range(tags: Mapping[str, str]) -> list[str] | None:
+    """The gemeenten of a range run, from its tags (None: not a range run)."""
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if not (start and end):
+        return None
+    return list(GEMEENTE_PARTITIES.get_partition_keys_in_range(dg.PartitionKeyRange(start, end)))
 
 
 def run_partition_keys(step_context: object) -> Sequence[str] | None:

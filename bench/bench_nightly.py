@@ -382,9 +382,9 @@ class Bench:
         return list(GEMEENTE_PARTITIES.get_partition_keys())
 
     def range_tags(self, gemeenten: Sequence[str]) -> dict[str, str]:
-        from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+        from assets.partitions import range_tags
 
-        return {ASSET_PARTITION_RANGE_START_TAG: gemeenten[0], ASSET_PARTITION_RANGE_END_TAG: gemeenten[-1]}
+        return range_tags(gemeenten)
 
     def execute(self, name: str, sampler: RssSampler | None = None, **kwargs: Any) -> dict[str, Any]:
         """Execute a job; its wall time, success, failures and per-step times. `in_process`: every step

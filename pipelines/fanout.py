@@ -22,9 +22,8 @@ import os
 from collections.abc import Sequence
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from assets.partitions import GEMEENTE_PARTITIES
+from assets.partitions import GEMEENTE_PARTITIES, gemeenten_of_range, range_tags
 
 FANOUT_TAG = "prestatiemonitor/na-run"
 #: On a range run that failed and was split into one run per gemeente (value "ja").
@@ -68,11 +67,7 @@ def fanout_requests(
             dg.RunRequest(
                 run_key=f"{run_id}:{chunk[0]}..{chunk[-1]}",
                 asset_selection=selection,
-                tags={
-                    FANOUT_TAG: run_id,
-                    ASSET_PARTITION_RANGE_START_TAG: chunk[0],
-                    ASSET_PARTITION_RANGE_END_TAG: chunk[-1],
-                },
+                tags={FANOUT_TAG: run_id, **range_tags(chunk)},
             )
         )
     return requests
@@ -124,12 +119,10 @@ def split_requests(instance: dg.DagsterInstance, failed: dg.DagsterRun) -> list[
     """One run per gemeente of a failed range run of the fan-out (none for any other run). The
     range run is tagged as split, so the nightly gate (pipelines/nightly.py) judges the gemeenten'
     own runs instead of it."""
-    start = failed.tags.get(ASSET_PARTITION_RANGE_START_TAG)
-    end = failed.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    gemeenten = gemeenten_of_range(failed.tags)
     load = failed.tags.get(FANOUT_TAG)
-    if not (start and end and load) or SPLIT_FROM_TAG in failed.tags:
+    if not (gemeenten and load) or SPLIT_FROM_TAG in failed.tags:
         return []
-    gemeenten = GEMEENTE_PARTITIES.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
     selection = sorted(failed.asset_selection, key=lambda k: k.to_user_string()) if failed.asset_selection else None
     instance.add_run_tags(failed.run_id, {SPLIT_TAG: "ja"})
     return [

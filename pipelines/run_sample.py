@@ -36,10 +36,9 @@ def main() -> int:
     (PROJECT_DIR / "out").mkdir(exist_ok=True)
 
     import dagster as dg
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from assets.ep_online_mutaties import EP_ONLINE_MUTATIEBESTANDEN
-    from assets.partitions import GEMEENTE_PARTITIES
+    from assets.partitions import GEMEENTE_PARTITIES, range_tags
     from assets.publish import PUBLISHED
     from assets.resources import LandingFolder
     from pipelines import config
@@ -73,7 +72,7 @@ def main() -> int:
                 instance=instance,
                 raise_on_error=False,
                 run_config=quiet,
-                tags={ASSET_PARTITION_RANGE_START_TAG: gemeenten[0], ASSET_PARTITION_RANGE_END_TAG: gemeenten[-1]},
+                tags=range_tags(gemeenten),
             )
             print(f"KPI's, monitor en publicatie voor {len(gemeenten)} gemeenten (run {result.run_id})")
     seconds = time.monotonic() - started

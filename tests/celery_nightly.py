@@ -26,8 +26,8 @@ import sys
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from assets.partitions import range_tags
 from pipelines import definitions as production
 from pipelines.executors import executor_from_env
 from tests.pipeline_helpers import Workspace
@@ -86,7 +86,7 @@ def _all_partitions(job: dg.JobDefinition) -> dict[str, str]:
     if partitions is None:
         return {}
     keys = partitions.get_partition_keys()
-    return {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+    return range_tags(keys)
 
 
 if __name__ == "__main__":

@@ -49,11 +49,11 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.kpi import KPI_TABLES
 from assets.monitor.stoplight import AGREEMENT_KEY, HISTORIE, STOPLIGHT
 from assets.partitions import GEMEENTE_PARTITIES
+from assets.partitions import range_tags as partition_range_tags
 from assets.resources import WarehouseResource
 from pipelines.definitions import all_assets, all_checks
 from tests import pipeline_helpers
@@ -212,7 +212,7 @@ def baseline_in(shared: Path) -> Baseline:
 
 def range_tags(gemeenten: list[str] | None = None) -> dict[str, str]:
     keys = sorted(gemeenten) if gemeenten else GEMEENTE_PARTITIES.get_partition_keys()
-    return {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+    return partition_range_tags(keys)
 
 
 def publication_run(

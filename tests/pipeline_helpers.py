@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.ep_online_mutaties import EpOnlineApi
 from assets.monitor import MonitorSettings
-from assets.partitions import GEMEENTE_PARTITIES
+from assets.partitions import GEMEENTE_PARTITIES, range_tags
 from assets.resources import DataQuality, LandingFolder, Pseudonymisation, WarehouseResource
 from assets.settings import KpiSettings
 from pipelines.config import SAMPLE_LANDING
@@ -19,10 +18,7 @@ from pipelines.io import ParquetIOManager
 from warehouse.testing import scratch_url
 
 # A run over every configured gemeente partition at once (tests of the KPI and monitor assets).
-ALLE_GEMEENTEN = {
-    ASSET_PARTITION_RANGE_START_TAG: GEMEENTE_PARTITIES.get_partition_keys()[0],
-    ASSET_PARTITION_RANGE_END_TAG: GEMEENTE_PARTITIES.get_partition_keys()[-1],
-}
+ALLE_GEMEENTEN = range_tags(GEMEENTE_PARTITIES.get_partition_keys())
 
 # The sample runs to peildatum 31-12-2025; validating "today" as 31-01-2026 keeps the tests stable.
 SAMPLE_TODAY = "2026-01-31"
@@ -72,7 +68,7 @@ class Workspace:
             selection=selection if selection is not None else dg.AssetSelection.all() - PARTITIONED,
             instance=instance,
             raise_on_error=False,
-            tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+            tags=range_tags(keys),
         )
 
     def run_per_gemeente(
