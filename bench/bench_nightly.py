@@ -495,12 +495,12 @@ def phase_cold(bench: Bench) -> dict[str, Any]:
         if nightly["success"]:
             gemeenten = bench.gemeenten()
             kpi = bench.execute(
+                # One range run over every gemeente, as the fan-out starts with
+                # PRESTATIEMONITOR_GEMEENTEN_PER_RUN >= 342 (pipelines/fanout.py), two steps at a time
+                # as every run here. Until the stock KPIs read their text keys as categoricals, two
+                # stock KPI steps at once (~6-8 GB each) ran this 24 GiB machine out of memory, so
+                # this ran one at a time.
                 "kpi_per_gemeente", sampler, tags={**bench.range_tags(gemeenten), FANOUT_TAG: nightly["run_id"]},
-                # One range run over every gemeente (production runs one small run per gemeente,
-                # pipelines/fanout.py), two steps at a time as in `nightly`. Until the stock KPIs
-                # read their text keys as categoricals, each stock KPI step held ~6-8 GB nationally
-                # and two at once ran this 24 GiB machine out of memory, so this ran one at a time.
-                max_concurrent=2,
             )
             runs.append(kpi)
         seconds = time.perf_counter() - started
