@@ -21,7 +21,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.raw import read_all, stock_filter_input
+from assets.raw import read_all, stock_filter_input, stock_filters
 from assets.resources import LandingFolder
 from sources import ep_online
 from sources.ep_online_api import (
@@ -31,7 +31,7 @@ from sources.ep_online_api import (
     DEFAULT_TIMEOUT,
     EpOnlineClient,
 )
-from sources.formats import SOURCE_FILE, address_key
+from sources.formats import SOURCE_FILE
 
 EP_ONLINE_MUTATIEBESTANDEN = "ep_online_mutatiebestanden"
 ep_online_mutatiebestanden = dg.DynamicPartitionsDefinition(name=EP_ONLINE_MUTATIEBESTANDEN)
@@ -92,15 +92,6 @@ def mutation_files_for(landing: LandingFolder, day: date) -> list[Path]:
         p for p in landing.files("ep_online", f"d{stamp}_*")
         if (m := ep_online.MUTATION_FILE.match(p.name)) and m.group(1) == stamp
     ]
-
-
-def stock_filters(raw_bezit: pd.DataFrame) -> tuple[set[str], set[str]]:
-    """The BAG ids and address keys of every unit in the stock lists (as raw_ep_online uses)."""
-    bag_ids = set(raw_bezit["bag_vbo_id"].dropna().unique())
-    keys = address_key(
-        raw_bezit["postcode"], raw_bezit["huisnummer"], raw_bezit["huisletter"], raw_bezit["huisnummertoevoeging"]
-    )
-    return bag_ids, set(keys.dropna().unique())
 
 
 @dg.asset(
