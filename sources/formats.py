@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.errors import SchemaDrift, SchemaError, SourceError
 
@@ -257,8 +259,6 @@ def _parse_plain_rows(
     one-column file) returns None and is read row by row, which names the offending row. The frame is
     the one the row-by-row path builds: cells stripped, empty cells missing, blank and all-empty
     lines skipped; row numbers in column _LINE."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     if len(header) < 2 or len(header_raw) != len(header) or '"' in body or "\x00" in body:
@@ -606,6 +606,19 @@ def _first_bad(mask: pd.Series, frame: pd.DataFrame, raw: pd.Series) -> tuple[in
 _NUMBER_JUNK = re.compile(r"[€\s\u00a0]|EUR", re.IGNORECASE)
 
 
+def _to_float(text: pd.Series) -> pd.Series:
+    """float64 of text cells that all match parse_number's plain-number pattern (or are missing).
+
+    Arrow's cast parses them vectorised and correctly rounded, ~15x faster than pd.to_numeric's
+    per-cell parse of Arrow-backed text (5 s of a national month-by-month lettings load); should a
+    cell still be refused, pandas parses the column as before."""
+    try:
+        array = pa.array(text, from_pandas=True)
+        return pd.Series(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
 def parse_number(
     frame: pd.DataFrame,
     column: str,
@@ -651,7 +664,7 @@ def parse_number(
         raise SourceError(file, "geen geldig getal", row=row, column=column, value=value, expected=f"getal zoals {sample}")
     if decimal != ".":
         cleaned = cleaned.str.replace(decimal, ".", regex=False)
-    numbers = pd.to_numeric(cleaned.where(present, None), errors="coerce").astype("float64")
+    numbers = _to_float(cleaned.where(present, None))
     if minimum is not None:
         low = numbers < minimum
         if low.any():
