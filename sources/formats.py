@@ -807,7 +807,7 @@ def split_huisnummer(series: pd.Series) -> pd.DataFrame:
     text = series.astype("str").where(series.notna(), None)
     parts = text.str.extract(_HOUSE)
     digits = parts[0].where(parts[0].str.len() <= 9)  # longer is no house number (and overflows Int64)
-    number = pd.to_numeric(digits, errors="coerce").astype("Int64")
+    number = _to_float(digits).astype("Int64")  # at most 9 digits: exact as a float
     letter = parts[1].str.upper().replace("", None).astype("str")
     addition = parts[2].str.upper().replace("", None).astype("str")
     return pd.DataFrame({"huisnummer": number, "huisletter": letter, "huisnummertoevoeging": addition})
