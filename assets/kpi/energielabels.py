@@ -118,18 +118,21 @@ class _Tallies:
     """Per group of `keys`: dwellings, dwellings per label, the indicator counts, and the sum and
     number of energy indices. All are sums, so a coarser level is the sum of a finer one's."""
 
-    keys: list[str]
     totals: pd.Series
     per_class: pd.Series
     counts: pd.DataFrame
     index_sum_size: pd.DataFrame
+
+    @property
+    def keys(self) -> list[str]:
+        return [str(name) for name in self.totals.index.names]
 
     def coarser(self, keys: list[str]) -> "_Tallies":
         def total(part: pd.Series | pd.DataFrame, extra: list[str]) -> Any:
             return part.groupby(level=[*keys, *extra], dropna=False, observed=True, sort=True).sum()
 
         return _Tallies(
-            keys, total(self.totals, []), total(self.per_class, ["label_op_peildatum"]),
+            total(self.totals, []), total(self.per_class, ["label_op_peildatum"]),
             total(self.counts, []), total(self.index_sum_size, []),
         )
 
@@ -149,7 +152,7 @@ def _tally(labelled: pd.DataFrame, keys: list[str]) -> _Tallies:
     index_sum_size = with_index.groupby(keys, dropna=False, observed=True).agg(
         numerator=("energie_index", "sum"), denominator=("energie_index", "size")
     )
-    return _Tallies(keys, totals, per_class, counts, index_sum_size)
+    return _Tallies(totals, per_class, counts, index_sum_size)
 
 
 def _rows(tallies: _Tallies) -> pd.DataFrame:
