@@ -37,6 +37,7 @@ BENCH_DIR ?= /tmp/prestatiemonitor-bench
 bench: $(STAMP)
 	@test -f "$(BENCH_DIR)/national/manifest.json" || $(BIN)/python -m bench.generate_national --out "$(BENCH_DIR)/national"
 	$(BIN)/python -m bench.bench_ep_ingestion --data "$(BENCH_DIR)/national"
+	$(BIN)/python -m bench.bench_bookkeeping
 	@if [ -f "$${PRESTATIEMONITOR_STORAGE_DIR:-$(DAGSTER_HOME)/assets}/stg_energielabels.parquet" ]; then \
 		$(BIN)/python -m bench.bench_validation; \
 	else echo "bench_validation overgeslagen: draai eerst make run"; fi
