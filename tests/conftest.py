@@ -45,6 +45,23 @@ def _drop_scratch_databases():
         scratch.drop_scratch_databases()
 
 
+# Dagster's own PostgreSQL settings of deploy/dagster.yaml
+DAGSTER_PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
+
+
+@pytest.fixture
+def pg_instance_env(postgres_url, monkeypatch) -> dict[str, str]:
+    """DAGSTER_PG_* pointing at a fresh database on the test server (deploy/dagster.yaml reads them)."""
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(postgres_url)
+    values = dict(zip(DAGSTER_PG_ENV, (url.host, str(url.port or 5432), url.username, url.password, url.database),
+                      strict=True))
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
 @pytest.fixture
 def warehouse_url(tmp_path) -> str:
     """A fresh, empty warehouse on this run's backend (DuckDB file or new PostgreSQL database)."""

@@ -33,7 +33,6 @@ VENV_BIN = Path(sys.executable).parent
 INSTALL_DIR = "/opt/prestatiemonitor"
 NIGHTLY_TAG = "prestatiemonitor/nightly"
 PER_GEMEENTE_TAG = "prestatiemonitor/per-gemeente"
-PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
 
 
 def load_yaml(path: Path):
@@ -61,16 +60,6 @@ def dagster_home(tmp_path: Path) -> Path:
     return home
 
 
-@pytest.fixture
-def pg_instance_env(postgres_url, monkeypatch):
-    """DAGSTER_PG_* pointing at a fresh database on the test server."""
-    url = sa.engine.make_url(postgres_url)
-    values = dict(zip(PG_ENV, (url.host, str(url.port or 5432), url.username, url.password, url.database), strict=True))
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
 def test_every_yaml_file_in_deploy_parses():
     files = sorted(DEPLOY.rglob("*.yaml"))
     assert {f.relative_to(DEPLOY).as_posix() for f in files} >= {
@@ -81,7 +70,7 @@ def test_every_yaml_file_in_deploy_parses():
 
 
 def test_instance_config_validates_with_queue_limits_monitoring_and_retries(tmp_path, monkeypatch):
-    for name in PG_ENV:
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
         monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
     config, custom_class = dagster_instance_config(str(dagster_home(tmp_path)))
     assert custom_class is None

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from pipelines import definitions
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT / "deploy"
-PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
 PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
 RANGE = {"dagster/asset_partition_range_start": GEMEENTEN[0], "dagster/asset_partition_range_end": GEMEENTEN[-1]}
@@ -93,11 +91,7 @@ def test_sqlite_instance_records_every_partition_and_failure_with_batching(tmp_p
 
 
 @pytest.mark.postgres
-def test_postgres_instance_writes_a_range_runs_materializations_as_one_batch(tmp_path, postgres_url, monkeypatch):
-    url = sa.engine.make_url(postgres_url)
-    for name, value in zip(PG_ENV, (url.host, str(url.port or 5432), url.username, url.password, url.database),
-                           strict=True):
-        monkeypatch.setenv(name, value)
+def test_postgres_instance_writes_a_range_runs_materializations_as_one_batch(tmp_path, pg_instance_env, monkeypatch):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
