@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assets.partitions import range_tags
 from bench._measure import machine, table
 
 BATCH = "DAGSTER_EVENT_BATCH_SIZE"
@@ -64,8 +65,7 @@ def _job(partitions: int) -> Any:
         context.add_output_metadata({"gemeenten": len(context.partition_keys)})
 
     job = dg.Definitions(assets=[kpi], resources={"io_manager": NoStorage()}).resolve_implicit_global_asset_job_def()
-    tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
-    return job, tags
+    return job, range_tags(keys)
 
 
 @contextlib.contextmanager

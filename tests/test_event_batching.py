@@ -13,13 +13,14 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRunStatus
 
+from assets.partitions import range_tags
 from pipelines import definitions
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT / "deploy"
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
 PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
-RANGE = {"dagster/asset_partition_range_start": GEMEENTEN[0], "dagster/asset_partition_range_end": GEMEENTEN[-1]}
+RANGE = range_tags(GEMEENTEN)
 
 
 class _Null(dg.ConfigurableIOManager):
