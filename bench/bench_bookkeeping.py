@@ -41,11 +41,13 @@ from bench._measure import machine, table
 BATCH = "DAGSTER_EVENT_BATCH_SIZE"
 SUBSET = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-VARIANTS = [  # (name, batch size, one planned event per asset)
-    ("neither", "0", False),
-    ("batch (the project's setting)", "1000", False),
-    ("batch + subset", "1000", True),
+VARIANTS = [  # (name, batch size, one planned event per asset, the project's event log storage)
+    ("neither", "0", False, False),
+    ("batch", "1000", False, False),
+    ("batch + subset", "1000", True, False),
+    ("batch + batching storage (the project's)", "1000", False, True),
 ]
+STORAGE_MODULE = "pipelines.event_log"
 
 
 def _job(partitions: int) -> Any:
@@ -69,13 +71,16 @@ def _job(partitions: int) -> Any:
 
 
 @contextlib.contextmanager
-def _instance(storage: str, postgres_url: str | None) -> Iterator[Any]:
-    """A fresh instance: SQLite in a temporary folder, or dagster-postgres on a new database."""
+def _instance(storage: str, postgres_url: str | None, batching_storage: bool) -> Iterator[Any]:
+    """A fresh instance: SQLite in a temporary folder, or dagster-postgres on a new database; with
+    Dagster's event log storage or the project's batching one (pipelines/event_log.py)."""
     import dagster as dg
 
     with tempfile.TemporaryDirectory(prefix="bench-bookkeeping-") as home:
         if storage == "sqlite":
-            with dg.instance_for_test(temp_dir=home) as instance:
+            overrides = {"event_log_storage": {"module": STORAGE_MODULE, "class": "BatchingSqliteEventLogStorage",
+                                               "config": {"base_dir": str(Path(home, "history", "runs"))}}}
+            with dg.instance_for_test(temp_dir=home, overrides=overrides if batching_storage else None) as instance:
                 yield instance
             return
         import sqlalchemy as sa
@@ -86,10 +91,18 @@ def _instance(storage: str, postgres_url: str | None) -> Iterator[Any]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
         try:
-            config = {"storage": {"postgres": {"postgres_db": {
-                "scheme": "postgresql+psycopg2", "hostname": url.host, "port": url.port or 5432,
-                "username": url.username, "password": url.password or "", "db_name": database}}},
-                "telemetry": {"enabled": False}}
+            postgres_db = {"scheme": "postgresql+psycopg2", "hostname": url.host, "port": url.port or 5432,
+                           "username": url.username, "password": url.password or "", "db_name": database}
+            config: dict[str, Any] = {"storage": {"postgres": {"postgres_db": postgres_db}}, "telemetry": {"enabled": False}}
+            if batching_storage:
+                config = {
+                    "run_storage": {"module": "dagster_postgres", "class": "PostgresRunStorage",
+                                    "config": {"postgres_db": postgres_db}},
+                    "event_log_storage": {"module": STORAGE_MODULE, "class": "BatchingPostgresEventLogStorage",
+                                          "config": {"postgres_db": postgres_db}},
+                    "schedule_storage": {"module": "dagster_postgres", "class": "PostgresScheduleStorage",
+                                         "config": {"postgres_db": postgres_db}},
+                    "telemetry": {"enabled": False}}
             Path(home, "dagster.yaml").write_text(json.dumps(config), encoding="utf-8")
             with dg.DagsterInstance.from_config(home) as instance:
                 yield instance
@@ -116,13 +129,14 @@ def _settings(batch: str, subset: bool) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def measure(storage: str, partitions: int, batch: str, subset: bool, postgres_url: str | None) -> dict[str, float]:
+def measure(storage: str, partitions: int, batch: str, subset: bool, batching_storage: bool,
+            postgres_url: str | None) -> dict[str, float]:
     """One range run on a fresh instance: seconds from the call to the run's start (creating the run,
     its planned events) and from its start to its end (the step, its materializations)."""
     import dagster as dg
 
     job, tags = _job(partitions)
-    with _settings(batch, subset), _instance(storage, postgres_url) as instance:
+    with _settings(batch, subset), _instance(storage, postgres_url, batching_storage) as instance:
         job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)  # warm: imports, schema
         started = time.time()
         result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
@@ -146,8 +160,8 @@ def main() -> None:
     print(f"# Dagster bookkeeping of a range run over {partitions} partitions, one asset ({machine()})")
     rows, results = [], []
     for storage in storages:
-        for name, batch, subset in VARIANTS:
-            seconds = measure(storage, partitions, batch, subset, args.postgres_url)
+        for name, batch, subset, batching_storage in VARIANTS:
+            seconds = measure(storage, partitions, batch, subset, batching_storage, args.postgres_url)
             total = seconds["create"] + seconds["execute"]
             results.append({"storage": storage, "variant": name, "partitions": partitions, **seconds})
             rows.append([storage, name, f"{seconds['create']:.2f}", f"{seconds['execute']:.2f}", f"{total:.2f}",
