@@ -197,9 +197,17 @@ def fresh_state(work: Path) -> None:
     """state/: the landing folder of a cold run, an empty corrections file, a new Dagster instance."""
     _clone(work / "base", work / "state")
     (work / "state" / "correcties.csv").write_text(CORRECTIONS_HEADER, encoding="utf-8")
-    home = work / "state" / "home"
+    write_instance_config(work / "state" / "home")
+
+
+def write_instance_config(home: Path) -> None:
+    """The benchmark's Dagster instance: SQLite, with the project's batching event log storage as
+    deploy/dagster.yaml has for PostgreSQL. Written again after a snapshot is restored, so a snapshot
+    taken by older code gets it too (the storage's tables are Dagster's own)."""
+    from pipelines.event_log import local_instance_yaml  # imports Dagster: only when a state is made
+
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    (home / "dagster.yaml").write_text(local_instance_yaml(home), encoding="utf-8")
 
 
 def save_snapshot(work: Path) -> None:
@@ -210,6 +218,7 @@ def restore_snapshot(work: Path) -> None:
     if not (work / "snapshot-cold").is_dir():
         raise SystemExit(f"{work}: geen toestand na de koude run; draai eerst --phases cold")
     _clone(work / "snapshot-cold", work / "state")
+    write_instance_config(work / "state" / "home")
 
 
 def child_env(data: Path, work: Path) -> dict[str, str]:
@@ -1015,8 +1024,7 @@ def cmd_region(args: argparse.Namespace) -> int:
     work: Path = args.work or BENCH_DIR / "nightly" / "region"
     if work.exists():
         shutil.rmtree(work)
-    (work / "state" / "home").mkdir(parents=True)
-    (work / "state" / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    write_instance_config(work / "state" / "home")
     print(f"machine: {machine()}")
     measurement = run_child("region", ["-m", "bench.bench_nightly", "_child", "region"], env=region_env(work),
                             cwd=PROJECT_ROOT)

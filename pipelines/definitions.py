@@ -16,6 +16,7 @@ from assets.staging import bezit, cross_checks, leefbaarometer, mutaties, refere
 from pipelines import config
 from pipelines.alerts import alert_channels_from_env, build_run_failure_alert_sensor
 from pipelines.ep_online_sensor import build_ep_online_mutation_sensor, ep_online_mutaties_job
+from pipelines.event_log import turn_on_event_batching
 from pipelines.executors import executor_from_env
 from pipelines.fanout import KPI_JOB_NAME, build_kpi_fanout_sensor, build_kpi_split_sensor
 from pipelines.freshness import build_freshness_alert_sensor, with_kpi_freshness
@@ -25,13 +26,13 @@ from pipelines.retention import AssetStorage, build_retention_schedule, retentie
 from pipelines.sensors import build_landing_sensor
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-# A range run records one materialization per partition and step (342 nationally). With a batch
-# size, Dagster hands a step's partitions to the event log in one batch, which dagster-postgres (the
-# production instance, deploy/dagster.yaml) writes as one insert and one index transaction instead of
-# one each: a step's bookkeeping for 342 partitions 7.4 -> 0.6 s (bench/bench_bookkeeping.py). SQLite stores a batch
-# event by event, as without it. Read by the process that executes the steps, which imports this module.
-EVENT_BATCH_SIZE = "1000"
-os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
+# A range run records one planned event and one materialization per partition and asset (342
+# nationally). With a batch size, Dagster hands them to the event log in batches, which the
+# project's storages (pipelines/event_log.py, deploy/dagster.yaml) write in one transaction each and
+# dagster-postgres' own storage at least for materializations (bench/bench_bookkeeping.py). The
+# project's storages turn it on themselves; this covers processes of an instance with Dagster's own
+# (the Helm chart's).
+turn_on_event_batching()
 
 ASSET_MODULES = [raw, raw_planlijst, ep_online_mutaties, referentie, bezit, mutaties, woonservice, leefbaarometer, *KPI_MODULES, *MONITOR_MODULES, publish]
 all_assets = with_kpi_freshness(dg.load_assets_from_modules(ASSET_MODULES))

@@ -20,7 +20,10 @@ Dagster's classes (deploy/dagster.yaml; the national benchmark's instance in ben
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from dagster import DagsterEventType, EventLogEntry
@@ -32,10 +35,29 @@ from dagster_postgres import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 from sqlalchemy.engine import Connection
 
+# Dagster groups events into batches only when DAGSTER_EVENT_BATCH_SIZE is set, in the process that
+# writes them. The daemon creates the sensors' and schedules' runs, so it writes their planned
+# events, and it never imports the code location (which also sets this): the storage turns it on in
+# every process that opens the instance. A deployment's own value wins; 0 turns batching off.
+EVENT_BATCH_SIZE = "1000"
 PLANNED = DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 # Event types whose `store_event` is: insert the event row, then (index shard) its asset tags and
 # its asset key's row. Others (asset checks, failures, run events) have more side effects.
 ASSET_ROW_EVENTS = {PLANNED, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION}
+
+
+def turn_on_event_batching() -> None:
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
+
+
+def local_instance_yaml(home: Path) -> str:
+    """dagster.yaml of a local SQLite instance in `home` (`make run`, the benchmarks): Dagster's
+    default storages in their default folders, with this module's event log storage."""
+    return json.dumps({
+        "event_log_storage": {"module": __name__, "class": BatchingSqliteEventLogStorage.__name__,
+                              "config": {"base_dir": str(home / "history" / "runs")}},
+        "telemetry": {"enabled": False},
+    }, indent=2) + "\n"
 
 
 def runs_of_one_kind(events: Sequence[EventLogEntry]) -> Iterator[list[EventLogEntry]]:
@@ -58,6 +80,10 @@ def _store_asset_rows(storage: SqlEventLogStorage, conn: Connection, events: Seq
 
 class BatchingPostgresEventLogStorage(PostgresEventLogStorage):
     """dagster-postgres' event log, writing a batch of planned events in two transactions."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        turn_on_event_batching()
+        super().__init__(*args, **kwargs)
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
@@ -86,6 +112,10 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's SQLite event log (a database per run plus the index shard), writing a batch of
     planned events or materializations in one transaction per database."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        turn_on_event_batching()
+        super().__init__(*args, **kwargs)
+
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,  # type: ignore[override]
                           config_value: Mapping[str, Any]) -> BatchingSqliteEventLogStorage:
@@ -105,5 +135,6 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
                 conn.execute(statement)
         # the index shard mirrors asset events, with its own ids (SqliteEventLogStorage.store_event)
         with self.index_transaction() as conn:
-            event_ids = [int(conn.execute(statement).inserted_primary_key[0]) for statement in statements]
+            event_ids = [int(conn.execute(statement).inserted_primary_key[0])  # type: ignore[index]
+                         for statement in statements]
             _store_asset_rows(self, conn, events, event_ids)

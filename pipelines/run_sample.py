@@ -30,9 +30,11 @@ def main() -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
-    instance_config = home / "dagster.yaml"  # defaults: SQLite run and event storage under DAGSTER_HOME
+    instance_config = home / "dagster.yaml"  # SQLite run and event storage under DAGSTER_HOME
     if not instance_config.exists():
-        instance_config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        from pipelines.event_log import local_instance_yaml
+
+        instance_config.write_text(local_instance_yaml(home), encoding="utf-8")
     (PROJECT_DIR / "out").mkdir(exist_ok=True)
 
     import dagster as dg

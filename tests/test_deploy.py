@@ -74,10 +74,16 @@ def test_instance_config_validates_with_queue_limits_monitoring_and_retries(tmp_
         monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
     config, custom_class = dagster_instance_config(str(dagster_home(tmp_path)))
     assert custom_class is None
-    assert set(config["storage"]) == {"postgres"}
-    assert config["storage"]["postgres"]["postgres_db"]["password"] == {"env": "DAGSTER_PG_PASSWORD"}
+    assert "storage" not in config  # the three storages one by one: the event log is the project's
+    storages = {name: config[name] for name in ("run_storage", "event_log_storage", "schedule_storage")}
+    assert {name: (s["module"], s["class"]) for name, s in storages.items()} == {
+        "run_storage": ("dagster_postgres", "PostgresRunStorage"),
+        "event_log_storage": ("pipelines.event_log", "BatchingPostgresEventLogStorage"),
+        "schedule_storage": ("dagster_postgres", "PostgresScheduleStorage")}
+    [postgres_db] = {json.dumps(s["config"]["postgres_db"], sort_keys=True) for s in storages.values()}  # one database
+    assert json.loads(postgres_db)["password"] == {"env": "DAGSTER_PG_PASSWORD"}
     # SQLAlchemy 2.1 would pick psycopg 3 for postgresql://, which dagster-postgres' NOTIFY cannot use
-    assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+    assert json.loads(postgres_db)["scheme"] == "postgresql+psycopg2"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["concurrency"]["runs"]["tag_concurrency_limits"] == [{"key": NIGHTLY_TAG, "limit": 1},
                                                                        {"key": PER_GEMEENTE_TAG, "limit": 3}]
@@ -117,7 +123,7 @@ def test_instance_from_deploy_config_stores_runs_in_postgresql(tmp_path, pg_inst
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.event_log_storage).__name__ == "BatchingPostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         concurrency = instance.get_concurrency_config()
@@ -229,7 +235,7 @@ def test_compose_and_helm_run_the_same_code_location_and_one_daemon():
     assert helm["concurrency"]["pools"]["defaultLimit"] == instance["concurrency"]["pools"]["default_limit"]
     assert daemon["runMonitoring"]["enabled"] and daemon["runRetries"]["maxRetries"] == instance["run_retries"]["max_retries"]
     assert helm["postgresql"]["enabled"] is False and helm["generatePostgresqlPasswordSecret"] is False
-    assert helm["postgresql"]["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert helm["postgresql"]["postgresqlScheme"] == instance["run_storage"]["config"]["postgres_db"]["scheme"]
     assert "postgresqlPassword" not in helm["postgresql"]
 
 

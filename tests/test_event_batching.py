@@ -1,6 +1,8 @@
-"""Dagster's event batching (DAGSTER_EVENT_BATCH_SIZE, set by pipelines.definitions): a range run's
-materializations reach the event log as one batch, and nothing an analyst or the fan-out reads changes:
-every partition materialized with its own event, failed partitions still marked failed."""
+"""Dagster's event batching (DAGSTER_EVENT_BATCH_SIZE, set by pipelines.definitions and by the project's
+event log storages): a range run's materializations reach the event log as one batch, and nothing an
+analyst or the fan-out reads changes: every partition materialized with its own event, failed
+partitions still marked failed. That the project's storages record what Dagster's own do:
+tests/test_event_log_storage.py."""
 
 import os
 import shutil
@@ -14,7 +16,7 @@ import pytest
 from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from assets.partitions import range_tags
-from pipelines import definitions
+from pipelines import event_log
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT / "deploy"
@@ -86,7 +88,7 @@ def test_the_code_location_turns_batching_on_and_a_deployment_may_override_it():
 
 
 def test_sqlite_instance_records_every_partition_and_failure_with_batching(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", definitions.EVENT_BATCH_SIZE)
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         _assert_range_run_recorded(instance)
 
@@ -97,10 +99,10 @@ def test_postgres_instance_writes_a_range_runs_materializations_as_one_batch(tmp
     home.mkdir()
     shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", definitions.EVENT_BATCH_SIZE)
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage
-        assert type(storage).__name__ == "PostgresEventLogStorage"
+        assert type(storage) is event_log.BatchingPostgresEventLogStorage
         batches: list[Counter[str]] = []
         original = storage.store_event_batch
 

@@ -1,0 +1,192 @@
+"""The project's event log storages (pipelines/event_log.py) record exactly what Dagster's own do:
+the same events of every run, the same materialized and failed partitions, the same asset rows and
+index records; they only write a batch of them at once. And they do write it at once: Dagster's
+per-event `store_event` is not called for the batched events."""
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from assets.partitions import range_tags
+from pipelines import event_log
+from warehouse import testing as scratch
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
+PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
+KEYS = [dg.AssetKey("_kpi_a"), dg.AssetKey("_kpi_b")]
+PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
+
+
+class _Null(dg.ConfigurableIOManager):
+    def handle_output(self, context, obj) -> None:
+        pass
+
+    def load_input(self, context) -> None:
+        return None
+
+
+@dg.asset(partitions_def=PARTITIES, backfill_policy=dg.BackfillPolicy.single_run())
+def _kpi_a(context: dg.AssetExecutionContext) -> None:
+    context.add_output_metadata({"gemeenten": len(context.partition_keys)})
+
+
+@dg.asset(partitions_def=PARTITIES, backfill_policy=dg.BackfillPolicy.single_run(), deps=[_kpi_a])
+def _kpi_b(context: dg.AssetExecutionContext) -> None:
+    if context.run.tags.get("test/kapot"):
+        raise RuntimeError("kapot")
+
+
+JOB = dg.Definitions(assets=[_kpi_a, _kpi_b], resources={"io_manager": _Null()}).resolve_implicit_global_asset_job_def()
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _scenario(instance: dg.DagsterInstance) -> tuple[list[str], list[dict[str, Any]]]:
+    """A good range run, a range run whose second asset fails, a run of one gemeente; after each
+    run, the state of each asset."""
+    run_ids: list[str] = []
+    states = []
+    for tags in (range_tags(GEMEENTEN), {**range_tags(GEMEENTEN), "test/kapot": "ja"}, {"dagster/partition": "GM0394"}):
+        result = JOB.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
+        assert result.success == ("test/kapot" not in tags)
+        run_ids.append(result.run_id)
+        states.append(_asset_states(instance, run_ids))
+    return run_ids, states
+
+
+def _asset_states(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, Any]:
+    """What the UI and the fan-out read of each asset, run ids as their order in the scenario."""
+    ordinal = {run_id: i for i, run_id in enumerate(run_ids)}
+    states = {}
+    for key in KEYS:
+        [record] = instance.get_asset_records([key])
+        last = record.asset_entry.last_materialization
+        status = instance.get_status_by_partition(key, GEMEENTEN, PARTITIES) or {}
+        states[key.to_user_string()] = {
+            "materialized": sorted(instance.get_materialized_partitions(key)),
+            "status": {partition: value.value for partition, value in status.items()},
+            "last_run": ordinal[record.asset_entry.last_run_id or ""],
+            "last_materialization": last and (ordinal[last.run_id], last.dagster_event and last.dagster_event.partition),
+        }
+    return states
+
+
+def _recorded(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, Any]:
+    """Every run's events, and each asset's records in the index."""
+    ordinal = {run_id: i for i, run_id in enumerate(run_ids)}
+    recorded: dict[str, Any] = {"events": [
+        [(e.dagster_event.event_type_value, e.dagster_event.asset_key and e.dagster_event.asset_key.to_string(),
+          e.dagster_event.partition, e.dagster_event.step_key)
+         for e in instance.all_logs(run_id) if e.dagster_event is not None]
+        for run_id in run_ids]}
+    for key in KEYS:
+        planned = instance.event_log_storage.get_event_records(
+            dg.EventRecordsFilter(PLANNED, asset_key=key), limit=100, ascending=True)
+        recorded[key.to_user_string()] = {
+            "materializations": [(ordinal[r.run_id], r.partition_key)
+                                 for r in instance.fetch_materializations(key, limit=100, ascending=True).records],
+            "planned": [(ordinal[r.run_id], r.partition_key) for r in planned],
+        }
+    return recorded
+
+
+def _record_scenario(instance: dg.DagsterInstance) -> tuple[dict[str, Any], Counter[str]]:
+    """The scenario's records, and the event types Dagster's per-event `store_event` wrote."""
+    storage = instance.event_log_storage
+    one_by_one: Counter[str] = Counter()
+    original = storage.store_event
+
+    def spy(event):
+        one_by_one[event.get_dagster_event().event_type_value] += 1
+        return original(event)
+
+    storage.store_event = spy  # type: ignore[method-assign]  # this instance only, closed after the test
+    try:
+        run_ids, states = _scenario(instance)
+    finally:
+        del storage.store_event
+    return {"after each run": states, **_recorded(instance, run_ids)}, one_by_one
+
+
+def _home_with(home: Path, config: dict[str, Any]) -> Path:
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text(json.dumps(config), encoding="utf-8")
+    return home
+
+
+# Planned events: 2 range runs x 2 assets x 3 gemeenten + the single gemeente's 2 = 14;
+# materializations: 6 + 3 (the failing run's first asset) + 2 = 11. With a batch size of 5 a range
+# run's 6 planned events come as a batch of 5 and one left over, which goes to Dagster's code; so do
+# the single gemeente's materializations, one per step.
+@pytest.mark.parametrize(("batch_size", "planned_one_by_one"), [(event_log.EVENT_BATCH_SIZE, 0), ("5", 2)])
+def test_sqlite_storage_records_what_dagsters_own_records(tmp_path, monkeypatch, batch_size, planned_one_by_one):
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
+    own_home = _home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}})
+    with dg.DagsterInstance.from_config(str(own_home)) as own:
+        expected, own_one_by_one = _record_scenario(own)
+    home = tmp_path / "project"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as project:
+        assert type(project.event_log_storage) is event_log.BatchingSqliteEventLogStorage
+        recorded, project_one_by_one = _record_scenario(project)
+    assert recorded == expected
+    assert expected["after each run"][1]["_kpi_b"]["status"] == dict.fromkeys(GEMEENTEN, "FAILED")
+    assert expected["after each run"][2]["_kpi_b"]["status"] == {"GM0392": "FAILED", "GM0394": "MATERIALIZED",
+                                                                 "GM0397": "FAILED"}
+    assert (own_one_by_one[PLANNED.value], own_one_by_one[MATERIALIZATION.value]) == (14, 11)
+    assert (project_one_by_one[PLANNED.value], project_one_by_one[MATERIALIZATION.value]) == (planned_one_by_one, 2)
+
+
+def test_a_home_made_with_dagsters_sqlite_storage_reads_on_with_the_project_s(tmp_path, monkeypatch):
+    """`make run`'s and the benchmark's older dagster_home: the same folders and tables."""
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
+    home = _home_with(tmp_path / "home", {"telemetry": {"enabled": False}})
+    with dg.DagsterInstance.from_config(str(home)) as before:
+        run_ids, states = _scenario(before)
+        expected = {"assets": states[-1], **_recorded(before, run_ids)}
+    (home / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as after:
+        assert type(after.event_log_storage) is event_log.BatchingSqliteEventLogStorage
+        assert {"assets": _asset_states(after, run_ids), **_recorded(after, run_ids)} == expected
+
+
+def test_the_storages_turn_event_batching_on_unless_the_deployment_set_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    event_log.BatchingSqliteEventLogStorage(str(tmp_path / "a")).dispose()
+    assert event_log.os.environ["DAGSTER_EVENT_BATCH_SIZE"] == event_log.EVENT_BATCH_SIZE
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+    event_log.BatchingSqliteEventLogStorage(str(tmp_path / "b")).dispose()
+    assert event_log.os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "0"
+
+
+@pytest.mark.postgres
+def test_postgres_storage_of_deploy_records_what_dagster_postgres_records(tmp_path, pg_instance_env, monkeypatch):
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
+    url = sa.engine.make_url(scratch.create_scratch_database())  # a second database, for Dagster's own storage
+    postgres_db = {"scheme": "postgresql+psycopg2", "hostname": url.host, "port": url.port or 5432,
+                   "username": url.username, "password": url.password or "", "db_name": url.database}
+    own_home = _home_with(tmp_path / "dagster", {"storage": {"postgres": {"postgres_db": postgres_db}},
+                                                 "telemetry": {"enabled": False}})
+    with dg.DagsterInstance.from_config(str(own_home)) as own:
+        assert type(own.event_log_storage).__name__ == "PostgresEventLogStorage"
+        expected, own_one_by_one = _record_scenario(own)
+    home = tmp_path / "project"
+    home.mkdir()
+    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(home)) as project:
+        assert type(project.event_log_storage) is event_log.BatchingPostgresEventLogStorage
+        recorded, project_one_by_one = _record_scenario(project)
+    assert recorded == expected
+    assert expected["after each run"][1]["_kpi_b"]["status"] == dict.fromkeys(GEMEENTEN, "FAILED")
+    assert expected["after each run"][2]["_kpi_b"]["status"] == {"GM0392": "FAILED", "GM0394": "MATERIALIZED",
+                                                                 "GM0397": "FAILED"}
+    assert (own_one_by_one[PLANNED.value], own_one_by_one[MATERIALIZATION.value]) == (14, 2)  # its own batches
+    assert (project_one_by_one[PLANNED.value], project_one_by_one[MATERIALIZATION.value]) == (0, 2)
