@@ -7,14 +7,17 @@ ASSET_MATERIALIZATION events when the step ends. Nationally N is 342 and the per
 
 Measures one partitioned asset that does nothing (its IO manager stores nothing) in a range run
 over N partitions, for the event log storages and settings below, each on a fresh instance:
-  - sqlite: the default instance (`make run`, the benchmarks of bench_nightly);
-  - postgres: dagster-postgres, the production instance (deploy/dagster.yaml), when --postgres-url
-    names a server whose role may create databases (e.g. deploy/dev/pg-test-cluster.sh; note that
-    that cluster runs with fsync off, production does not);
-  - batch: DAGSTER_EVENT_BATCH_SIZE=1000, which pipelines.definitions sets (0: off);
+  - sqlite: Dagster's SQLite instance;
+  - postgres: dagster-postgres, when --postgres-url names a server whose role may create databases
+    (e.g. deploy/dev/pg-test-cluster.sh; note that that cluster runs with fsync off, production
+    does not);
+  - batch: DAGSTER_EVENT_BATCH_SIZE=1000, which the project sets (0: off);
   - subset: DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true, one planned event per asset
     instead of one per partition. Not set by the project: a failed run then no longer marks its
-    partitions failed (tests/test_event_batching.py shows they are marked with the project's settings).
+    partitions failed (tests/test_event_batching.py shows they are marked with the project's settings);
+  - batching storage: the project's event log storages (pipelines/event_log.py), which write a
+    batch of planned events (and on SQLite materializations) in one transaction: deploy/dagster.yaml
+    for PostgreSQL, `make run` and bench_nightly for SQLite.
 
 Per variant: `create` (run creation, the planned events), `execute` (the run, the materializations)
 and both per partition.

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dagster_instances import DAGSTER_PG_ENV
 from warehouse import Warehouse
 from warehouse import testing as scratch
 
@@ -43,10 +44,6 @@ def _drop_scratch_databases():
     yield
     if scratch.postgres_admin_url():
         scratch.drop_scratch_databases()
-
-
-# Dagster's own PostgreSQL settings of deploy/dagster.yaml
-DAGSTER_PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
 
 
 @pytest.fixture

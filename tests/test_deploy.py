@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.dagster_run import DagsterRunStatus
 from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+from tests.dagster_instances import deploy_home, placeholder_pg_env
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEPLOY = PROJECT / "deploy"
@@ -53,13 +54,6 @@ def exec_start(unit: configparser.ConfigParser) -> list[str]:
     return shlex.split(unit["Service"]["ExecStart"])
 
 
-def dagster_home(tmp_path: Path) -> Path:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
-    return home
-
-
 def test_every_yaml_file_in_deploy_parses():
     files = sorted(DEPLOY.rglob("*.yaml"))
     assert {f.relative_to(DEPLOY).as_posix() for f in files} >= {
@@ -70,9 +64,8 @@ def test_every_yaml_file_in_deploy_parses():
 
 
 def test_instance_config_validates_with_queue_limits_monitoring_and_retries(tmp_path, monkeypatch):
-    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
-        monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
-    config, custom_class = dagster_instance_config(str(dagster_home(tmp_path)))
+    placeholder_pg_env(monkeypatch)
+    config, custom_class = dagster_instance_config(str(deploy_home(tmp_path)))
     assert custom_class is None
     assert "storage" not in config  # the three storages one by one: the event log is the project's
     storages = {name: config[name] for name in ("run_storage", "event_log_storage", "schedule_storage")}
@@ -119,7 +112,7 @@ def test_at_most_three_gemeenten_run_at_once():
 
 @pytest.mark.postgres
 def test_instance_from_deploy_config_stores_runs_in_postgresql(tmp_path, pg_instance_env, monkeypatch):
-    home = dagster_home(tmp_path)
+    home = deploy_home(tmp_path)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
@@ -384,7 +377,7 @@ def test_units_start_answer_over_graphql_and_run_the_nightly_job_with_every_chec
 
     parsed = units()
     grpc_port, web_port = free_port(), free_port()
-    home = dagster_home(tmp_path)
+    home = deploy_home(tmp_path)
     workspace = tmp_path / "workspace.yaml"
     ws = load_yaml(DEPLOY / "workspace.yaml")
     ws["load_from"][0]["grpc_server"]["port"] = grpc_port

@@ -5,7 +5,6 @@ partitions still marked failed. That the project's storages record what Dagster'
 tests/test_event_log_storage.py."""
 
 import os
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -17,9 +16,9 @@ from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from assets.partitions import range_tags
 from pipelines import event_log
+from tests.dagster_instances import deploy_home
 
 PROJECT = Path(__file__).resolve().parents[1]
-DEPLOY = PROJECT / "deploy"
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
 PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
 RANGE = range_tags(GEMEENTEN)
@@ -95,10 +94,7 @@ def test_sqlite_instance_records_every_partition_and_failure_with_batching(tmp_p
 
 @pytest.mark.postgres
 def test_postgres_instance_writes_a_range_runs_materializations_as_one_batch(tmp_path, pg_instance_env, monkeypatch):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(deploy_home(tmp_path)))
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage

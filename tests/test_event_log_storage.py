@@ -3,10 +3,7 @@ the same events of every run, the same materialized and failed partitions, the s
 index records; they only write a batch of them at once. And they do write it at once: Dagster's
 per-event `store_event` is not called for the batched events."""
 
-import json
-import shutil
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,9 +12,9 @@ import sqlalchemy as sa
 
 from assets.partitions import range_tags
 from pipelines import event_log
+from tests.dagster_instances import deploy_home, home_with
 from warehouse import testing as scratch
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
 PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
 KEYS = [dg.AssetKey("_kpi_a"), dg.AssetKey("_kpi_b")]
@@ -115,12 +112,6 @@ def _record_scenario(instance: dg.DagsterInstance) -> tuple[dict[str, Any], Coun
     return {"after each run": states, **_recorded(instance, run_ids)}, one_by_one
 
 
-def _home_with(home: Path, config: dict[str, Any]) -> Path:
-    home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(json.dumps(config), encoding="utf-8")
-    return home
-
-
 # Planned events: 2 range runs x 2 assets x 3 gemeenten + the single gemeente's 2 = 14;
 # materializations: 6 + 3 (the failing run's first asset) + 2 = 11. With a batch size of 5 a range
 # run's 6 planned events come as a batch of 5 and one left over, which goes to Dagster's code; so do
@@ -128,7 +119,7 @@ def _home_with(home: Path, config: dict[str, Any]) -> Path:
 @pytest.mark.parametrize(("batch_size", "planned_one_by_one"), [(event_log.EVENT_BATCH_SIZE, 0), ("5", 2)])
 def test_sqlite_storage_records_what_dagsters_own_records(tmp_path, monkeypatch, batch_size, planned_one_by_one):
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
-    own_home = _home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}})
+    own_home = home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}})
     with dg.DagsterInstance.from_config(str(own_home)) as own:
         expected, own_one_by_one = _record_scenario(own)
     home = tmp_path / "project"
@@ -148,7 +139,7 @@ def test_sqlite_storage_records_what_dagsters_own_records(tmp_path, monkeypatch,
 def test_a_home_made_with_dagsters_sqlite_storage_reads_on_with_the_project_s(tmp_path, monkeypatch):
     """`make run`'s and the benchmark's older dagster_home: the same folders and tables."""
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
-    home = _home_with(tmp_path / "home", {"telemetry": {"enabled": False}})
+    home = home_with(tmp_path / "home", {"telemetry": {"enabled": False}})
     with dg.DagsterInstance.from_config(str(home)) as before:
         run_ids, states = _scenario(before)
         expected = {"assets": states[-1], **_recorded(before, run_ids)}
@@ -173,15 +164,12 @@ def test_postgres_storage_of_deploy_records_what_dagster_postgres_records(tmp_pa
     url = sa.engine.make_url(scratch.create_scratch_database())  # a second database, for Dagster's own storage
     postgres_db = {"scheme": "postgresql+psycopg2", "hostname": url.host, "port": url.port or 5432,
                    "username": url.username, "password": url.password or "", "db_name": url.database}
-    own_home = _home_with(tmp_path / "dagster", {"storage": {"postgres": {"postgres_db": postgres_db}},
+    own_home = home_with(tmp_path / "dagster", {"storage": {"postgres": {"postgres_db": postgres_db}},
                                                  "telemetry": {"enabled": False}})
     with dg.DagsterInstance.from_config(str(own_home)) as own:
         assert type(own.event_log_storage).__name__ == "PostgresEventLogStorage"
         expected, own_one_by_one = _record_scenario(own)
-    home = tmp_path / "project"
-    home.mkdir()
-    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(home)) as project:
+    with dg.DagsterInstance.from_config(str(deploy_home(tmp_path, "project"))) as project:
         assert type(project.event_log_storage) is event_log.BatchingPostgresEventLogStorage
         recorded, project_one_by_one = _record_scenario(project)
     assert recorded == expected

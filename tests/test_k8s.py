@@ -27,13 +27,13 @@ from dagster._core.launcher import RunLauncher
 from dagster._serdes import ConfigurableClassData
 
 from pipelines import executors
+from tests.dagster_instances import placeholder_pg_env
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEPLOY = PROJECT / "deploy"
 K8S_INSTANCE = DEPLOY / "k8s" / "dagster.yaml"
 HELM_VALUES = DEPLOY / "helm" / "values.yaml"
 HELM_SCHEMA = DEPLOY / "helm" / "values.schema.json"
-PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
 # What the chart sets in every pod it runs (its deployment templates), used by the instance it renders.
 CHART_POD_ENV = {"DAGSTER_HOME": "/opt/dagster/dagster_home", "DAGSTER_K8S_INSTANCE_CONFIG_MAP": "prestatiemonitor-instance",
                  "DAGSTER_K8S_PG_PASSWORD_SECRET": "dagster-postgresql-secret",
@@ -145,8 +145,7 @@ def test_the_code_location_loads_with_the_k8s_executor_on_every_job():
 
 @pytest.fixture
 def cluster_env(monkeypatch):
-    for name in PG_ENV:
-        monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
+    placeholder_pg_env(monkeypatch)
     monkeypatch.setenv("DAGSTER_K8S_JOB_NAMESPACE", "prestatiemonitor")
     for name, value in CHART_POD_ENV.items():
         monkeypatch.setenv(name, value)

@@ -1,0 +1,34 @@
+"""Dagster instance homes for the tests: the deployment's dagster.yaml and the DAGSTER_PG_* settings it
+reads (shared by test_deploy, test_k8s, test_event_batching and test_event_log_storage, and
+conftest's `pg_instance_env`)."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+DAGSTER_PG_ENV = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
+
+
+def deploy_home(tmp_path: Path, name: str = "dagster_home") -> Path:
+    """A DAGSTER_HOME holding deploy/dagster.yaml."""
+    home = tmp_path / name
+    home.mkdir()
+    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def home_with(home: Path, config: dict[str, Any]) -> Path:
+    """A DAGSTER_HOME holding this instance config."""
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text(json.dumps(config), encoding="utf-8")
+    return home
+
+
+def placeholder_pg_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DAGSTER_PG_* set to values that pass the config schema, for tests that never connect."""
+    for name in DAGSTER_PG_ENV:
+        monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
