@@ -101,10 +101,11 @@ class BatchingPostgresEventLogStorage(PostgresEventLogStorage):
                 super().store_event_batch(group)  # materializations: dagster-postgres' own batch
 
     def _store_planned_batch(self, events: Sequence[EventLogEntry]) -> None:
+        # The events and their asset rows in ONE transaction (one database): if it fails, nothing is
+        # written, and Dagster's fallback (event by event) does not write any event twice.
         insert = self.prepare_insert_event_batch(events)
-        with self._connect() as conn:
-            event_ids = [int(row[0]) for row in conn.execute(insert.returning(SqlEventLogStorageTable.c.id))]
         with self.index_transaction() as conn:
+            event_ids = [int(row[0]) for row in conn.execute(insert.returning(SqlEventLogStorageTable.c.id))]
             _store_asset_rows(self, conn, events, event_ids)
 
 
@@ -129,6 +130,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
                 super().store_event_batch(group)
 
     def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:
+        # Two databases, two transactions, as in Dagster's store_event: should the second fail, Dagster's
+        # fallback writes the batch again event by event and the run's log holds those events twice
+        # (as with dagster-postgres' own materialization batch). SQLite is the local instance only.
         statements = [self.prepare_insert_event(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
             for statement in statements:

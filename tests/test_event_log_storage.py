@@ -178,3 +178,27 @@ def test_postgres_storage_of_deploy_records_what_dagster_postgres_records(tmp_pa
                                                                  "GM0397": "FAILED"}
     assert (own_one_by_one[PLANNED.value], own_one_by_one[MATERIALIZATION.value]) == (14, 2)  # its own batches
     assert (project_one_by_one[PLANNED.value], project_one_by_one[MATERIALIZATION.value]) == (0, 2)
+
+
+@pytest.mark.postgres
+def test_a_failed_batch_write_on_postgres_leaves_no_event_twice(tmp_path, pg_instance_env, monkeypatch):
+    """The batch is one transaction: when it fails, Dagster writes the events one by one, each once."""
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
+    failures = []
+    store_rows = event_log._store_asset_rows
+
+    def fail_once(storage, conn, events, event_ids):
+        if not failures:
+            failures.append(len(events))
+            raise RuntimeError("verbinding verbroken")
+        return store_rows(storage, conn, events, event_ids)
+
+    monkeypatch.setattr(event_log, "_store_asset_rows", fail_once)
+    with dg.DagsterInstance.from_config(str(deploy_home(tmp_path))) as instance:
+        result = JOB.execute_in_process(instance=instance, tags=range_tags(GEMEENTEN), run_config=QUIET)
+        planned = instance.all_logs(result.run_id, of_type=PLANNED)
+        status = instance.get_status_by_partition(KEYS[1], GEMEENTEN, PARTITIES) or {}
+    assert failures == [6]  # the range run's planned events, 2 assets x 3 gemeenten
+    assert sorted((e.dagster_event.asset_key.to_user_string(), e.dagster_event.partition) for e in planned) == [
+        (key.to_user_string(), gemeente) for key in KEYS for gemeente in GEMEENTEN]
+    assert {value.value for value in status.values()} == {"MATERIALIZED"}
