@@ -1,12 +1,14 @@
-"""Dagster instance homes for the tests: the deployment's dagster.yaml and the DAGSTER_PG_* settings it
-reads (shared by test_deploy, test_k8s, test_event_batching and test_event_log_storage, and
-conftest's `pg_instance_env`)."""
+"""Dagster instances for the tests: homes with the deployment's dagster.yaml or a config of their own,
+the DAGSTER_PG_* settings deploy/dagster.yaml reads, and an IO manager that stores nothing for jobs
+that only exercise the instance (shared by test_deploy, test_k8s, test_event_batching,
+test_event_log_storage and conftest's `pg_instance_env`)."""
 
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -32,3 +34,13 @@ def placeholder_pg_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """DAGSTER_PG_* set to values that pass the config schema, for tests that never connect."""
     for name in DAGSTER_PG_ENV:
         monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
+
+
+class NullIOManager(dg.ConfigurableIOManager):
+    """Stores nothing, loads None: for assets whose values do not matter, only their events."""
+
+    def handle_output(self, context, obj) -> None:
+        pass
+
+    def load_input(self, context) -> None:
+        return None

@@ -16,20 +16,12 @@ from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from assets.partitions import range_tags
 from pipelines import event_log
-from tests.dagster_instances import deploy_home
+from tests.dagster_instances import NullIOManager, deploy_home
 
 PROJECT = Path(__file__).resolve().parents[1]
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
 PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
 RANGE = range_tags(GEMEENTEN)
-
-
-class _Null(dg.ConfigurableIOManager):
-    def handle_output(self, context, obj) -> None:
-        pass
-
-    def load_input(self, context) -> None:
-        return None
 
 
 @dg.asset(partitions_def=PARTITIES, backfill_policy=dg.BackfillPolicy.single_run())
@@ -39,7 +31,7 @@ def _kpi(context: dg.AssetExecutionContext) -> None:
     context.add_output_metadata({"gemeenten": len(context.partition_keys)})
 
 
-JOB = dg.Definitions(assets=[_kpi], resources={"io_manager": _Null()}).resolve_implicit_global_asset_job_def()
+JOB = dg.Definitions(assets=[_kpi], resources={"io_manager": NullIOManager()}).resolve_implicit_global_asset_job_def()
 
 
 def _range_run(instance: dg.DagsterInstance, *, fail: bool = False) -> dg.ExecuteInProcessResult:

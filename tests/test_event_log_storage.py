@@ -4,6 +4,7 @@ index records; they only write a batch of them at once. And they do write it at 
 per-event `store_event` is not called for the batched events."""
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from assets.partitions import range_tags
 from pipelines import event_log
-from tests.dagster_instances import deploy_home, home_with
+from tests.dagster_instances import NullIOManager, deploy_home, home_with
 from warehouse import testing as scratch
 
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
@@ -20,14 +21,6 @@ PARTITIES = dg.StaticPartitionsDefinition(GEMEENTEN)
 KEYS = [dg.AssetKey("_kpi_a"), dg.AssetKey("_kpi_b")]
 PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
-
-
-class _Null(dg.ConfigurableIOManager):
-    def handle_output(self, context, obj) -> None:
-        pass
-
-    def load_input(self, context) -> None:
-        return None
 
 
 @dg.asset(partitions_def=PARTITIES, backfill_policy=dg.BackfillPolicy.single_run())
@@ -41,7 +34,7 @@ def _kpi_b(context: dg.AssetExecutionContext) -> None:
         raise RuntimeError("kapot")
 
 
-JOB = dg.Definitions(assets=[_kpi_a, _kpi_b], resources={"io_manager": _Null()}).resolve_implicit_global_asset_job_def()
+JOB = dg.Definitions(assets=[_kpi_a, _kpi_b], resources={"io_manager": NullIOManager()}).resolve_implicit_global_asset_job_def()
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -112,6 +105,22 @@ def _record_scenario(instance: dg.DagsterInstance) -> tuple[dict[str, Any], Coun
     return {"after each run": states, **_recorded(instance, run_ids)}, one_by_one
 
 
+def _compare_storages(own_home: Path, project_home: Path, project_storage: type) -> tuple[Counter[str], Counter[str]]:
+    """The scenario on an instance with Dagster's own event log and on one with the project's: what
+    they record must be the same. Returns the event types each wrote one by one."""
+    with dg.DagsterInstance.from_config(str(own_home)) as own:
+        assert type(own.event_log_storage).__module__.startswith(("dagster.", "dagster_postgres."))
+        expected, own_one_by_one = _record_scenario(own)
+    with dg.DagsterInstance.from_config(str(project_home)) as project:
+        assert type(project.event_log_storage) is project_storage
+        recorded, project_one_by_one = _record_scenario(project)
+    assert recorded == expected
+    assert expected["after each run"][1]["_kpi_b"]["status"] == dict.fromkeys(GEMEENTEN, "FAILED")
+    assert expected["after each run"][2]["_kpi_b"]["status"] == {"GM0392": "FAILED", "GM0394": "MATERIALIZED",
+                                                                 "GM0397": "FAILED"}
+    return own_one_by_one, project_one_by_one
+
+
 # Planned events: 2 range runs x 2 assets x 3 gemeenten + the single gemeente's 2 = 14;
 # materializations: 6 + 3 (the failing run's first asset) + 2 = 11. With a batch size of 5 a range
 # run's 6 planned events come as a batch of 5 and one left over, which goes to Dagster's code; so do
@@ -119,21 +128,13 @@ def _record_scenario(instance: dg.DagsterInstance) -> tuple[dict[str, Any], Coun
 @pytest.mark.parametrize(("batch_size", "planned_one_by_one"), [(event_log.EVENT_BATCH_SIZE, 0), ("5", 2)])
 def test_sqlite_storage_records_what_dagsters_own_records(tmp_path, monkeypatch, batch_size, planned_one_by_one):
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
-    own_home = home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}})
-    with dg.DagsterInstance.from_config(str(own_home)) as own:
-        expected, own_one_by_one = _record_scenario(own)
     home = tmp_path / "project"
     home.mkdir()
     (home / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
-    with dg.DagsterInstance.from_config(str(home)) as project:
-        assert type(project.event_log_storage) is event_log.BatchingSqliteEventLogStorage
-        recorded, project_one_by_one = _record_scenario(project)
-    assert recorded == expected
-    assert expected["after each run"][1]["_kpi_b"]["status"] == dict.fromkeys(GEMEENTEN, "FAILED")
-    assert expected["after each run"][2]["_kpi_b"]["status"] == {"GM0392": "FAILED", "GM0394": "MATERIALIZED",
-                                                                 "GM0397": "FAILED"}
-    assert (own_one_by_one[PLANNED.value], own_one_by_one[MATERIALIZATION.value]) == (14, 11)
-    assert (project_one_by_one[PLANNED.value], project_one_by_one[MATERIALIZATION.value]) == (planned_one_by_one, 2)
+    own, project = _compare_storages(home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}}), home,
+                                     event_log.BatchingSqliteEventLogStorage)
+    assert (own[PLANNED.value], own[MATERIALIZATION.value]) == (14, 11)
+    assert (project[PLANNED.value], project[MATERIALIZATION.value]) == (planned_one_by_one, 2)
 
 
 def test_a_home_made_with_dagsters_sqlite_storage_reads_on_with_the_project_s(tmp_path, monkeypatch):
@@ -166,18 +167,9 @@ def test_postgres_storage_of_deploy_records_what_dagster_postgres_records(tmp_pa
                    "username": url.username, "password": url.password or "", "db_name": url.database}
     own_home = home_with(tmp_path / "dagster", {"storage": {"postgres": {"postgres_db": postgres_db}},
                                                  "telemetry": {"enabled": False}})
-    with dg.DagsterInstance.from_config(str(own_home)) as own:
-        assert type(own.event_log_storage).__name__ == "PostgresEventLogStorage"
-        expected, own_one_by_one = _record_scenario(own)
-    with dg.DagsterInstance.from_config(str(deploy_home(tmp_path, "project"))) as project:
-        assert type(project.event_log_storage) is event_log.BatchingPostgresEventLogStorage
-        recorded, project_one_by_one = _record_scenario(project)
-    assert recorded == expected
-    assert expected["after each run"][1]["_kpi_b"]["status"] == dict.fromkeys(GEMEENTEN, "FAILED")
-    assert expected["after each run"][2]["_kpi_b"]["status"] == {"GM0392": "FAILED", "GM0394": "MATERIALIZED",
-                                                                 "GM0397": "FAILED"}
-    assert (own_one_by_one[PLANNED.value], own_one_by_one[MATERIALIZATION.value]) == (14, 2)  # its own batches
-    assert (project_one_by_one[PLANNED.value], project_one_by_one[MATERIALIZATION.value]) == (0, 2)
+    own, project = _compare_storages(own_home, deploy_home(tmp_path, "project"), event_log.BatchingPostgresEventLogStorage)
+    assert (own[PLANNED.value], own[MATERIALIZATION.value]) == (14, 2)  # dagster-postgres batches materializations
+    assert (project[PLANNED.value], project[MATERIALIZATION.value]) == (0, 2)
 
 
 @pytest.mark.postgres
