@@ -2,19 +2,19 @@
 
 A range run over the 342 gemeenten records, per partitioned asset, 342 ASSET_MATERIALIZATION_PLANNED
 events when it is created and 342 ASSET_MATERIALIZATION events when its step ends. Dagster hands
-such events to `store_event_batch` (with DAGSTER_EVENT_BATCH_SIZE, which pipelines/definitions.py
-sets), but only dagster-postgres writes a batch at once, and only materializations; every other
-batch is stored event by event: two transactions (with fsync) per event and, on SQLite, two new
-database engines. The planned events alone cost ~5 s per asset nationally, before any step runs
-(bench/bench_bookkeeping.py). Dagster's own way out, DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS,
-writes one planned event per asset instead, but then a failed run no longer marks its gemeenten
-failed (dagster-io/dagster#28113 and #29288).
+such events to `store_event_batch` (with DAGSTER_EVENT_BATCH_SIZE, which these storages and
+pipelines/definitions.py set), but only dagster-postgres writes a batch at once, and only
+materializations; every other batch is stored event by event: two transactions (with fsync) per
+event and, on SQLite, two new database engines. The planned events alone cost ~5 s per asset
+nationally, before any step runs (bench/bench_bookkeeping.py). Dagster's own way out,
+DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS, writes one planned event per asset instead, but
+then a failed run no longer marks its gemeenten failed (dagster-io/dagster#28113 and #29288).
 
-These subclasses keep every event and every row exactly as Dagster's own `store_event` writes them
-(the same statements, the same order, one event per partition, so the failed-partition status is
-unchanged) and only put a batch of them in one transaction per database. Batches of any other
-kind, and single events, go to Dagster's own code. Configure them in dagster.yaml in place of
-Dagster's classes (deploy/dagster.yaml; the national benchmark's instance in bench/bench_nightly.py).
+These subclasses write every event and every row as Dagster's own `store_event` does (the same
+rows, in the same order, one event per partition, so the failed-partition status is unchanged) and
+only put a batch of them in one transaction per database. Batches of any other kind, and single
+events, go to Dagster's own code. Configure them in dagster.yaml in place of Dagster's classes
+(deploy/dagster.yaml; `make run`'s and the benchmarks' local instance: `local_instance_yaml`).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def _store_asset_rows(storage: SqlEventLogStorage, conn: Connection, events: Seq
 
 
 class BatchingPostgresEventLogStorage(PostgresEventLogStorage):
-    """dagster-postgres' event log, writing a batch of planned events in two transactions."""
+    """dagster-postgres' event log, writing a batch of planned events and their asset rows in one
+    transaction (dagster-postgres batches materializations itself)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         turn_on_event_batching()
