@@ -42,8 +42,10 @@ from sqlalchemy.engine import Connection
 EVENT_BATCH_SIZE = "1000"
 PLANNED = DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 # Event types whose `store_event` is: insert the event row, then (index shard) its asset tags and
-# its asset key's row. Others (asset checks, failures, run events) have more side effects.
-ASSET_ROW_EVENTS = {PLANNED, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION}
+# its asset key's row, and that a range run writes per partition. Observations are stored the same
+# way, but the project's runs write none in batches; other types (asset checks, failures, run
+# events) have more side effects.
+ASSET_ROW_EVENTS = {PLANNED, DagsterEventType.ASSET_MATERIALIZATION}
 
 
 def turn_on_event_batching() -> None:
