@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from assets.partitions import range_tags
 from pipelines import event_log
-from tests.dagster_instances import NullIOManager, deploy_home, home_with
+from tests.dagster_instances import DAGSTER_PG_ENV, NullIOManager, deploy_home, home_with
 from warehouse import testing as scratch
 
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
@@ -137,17 +137,24 @@ def test_sqlite_storage_records_what_dagsters_own_records(tmp_path, monkeypatch,
     assert (project[PLANNED.value], project[MATERIALIZATION.value]) == (planned_one_by_one, 2)
 
 
+def _reads_on(before_home: Path, after_home: Path, project_storage: type) -> None:
+    """Runs recorded with Dagster's own event log read the same with the project's, on the same
+    database or folders."""
+    with dg.DagsterInstance.from_config(str(before_home)) as before:
+        run_ids, states = _scenario(before)
+        expected = {"assets": states[-1], **_recorded(before, run_ids)}
+    with dg.DagsterInstance.from_config(str(after_home)) as after:
+        assert type(after.event_log_storage) is project_storage
+        assert {"assets": _asset_states(after, run_ids), **_recorded(after, run_ids)} == expected
+
+
 def test_a_home_made_with_dagsters_sqlite_storage_reads_on_with_the_project_s(tmp_path, monkeypatch):
     """`make run`'s and the benchmark's older dagster_home: the same folders and tables."""
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
     home = home_with(tmp_path / "home", {"telemetry": {"enabled": False}})
-    with dg.DagsterInstance.from_config(str(home)) as before:
-        run_ids, states = _scenario(before)
-        expected = {"assets": states[-1], **_recorded(before, run_ids)}
-    (home / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
-    with dg.DagsterInstance.from_config(str(home)) as after:
-        assert type(after.event_log_storage) is event_log.BatchingSqliteEventLogStorage
-        assert {"assets": _asset_states(after, run_ids), **_recorded(after, run_ids)} == expected
+    (tmp_path / "after").mkdir()
+    (tmp_path / "after" / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
+    _reads_on(home, tmp_path / "after", event_log.BatchingSqliteEventLogStorage)
 
 
 def test_the_storages_turn_event_batching_on_unless_the_deployment_set_it(tmp_path, monkeypatch):
@@ -194,3 +201,15 @@ def test_a_failed_batch_write_on_postgres_leaves_no_event_twice(tmp_path, pg_ins
     assert sorted((e.dagster_event.asset_key.to_user_string(), e.dagster_event.partition) for e in planned) == [
         (key.to_user_string(), gemeente) for key in KEYS for gemeente in GEMEENTEN]
     assert {value.value for value in status.values()} == {"MATERIALIZED"}
+
+
+@pytest.mark.postgres
+def test_an_instance_with_dagsters_postgres_storage_reads_on_with_deploys(tmp_path, pg_instance_env, monkeypatch):
+    """deploy/README.md: switching a deployment's `storage: postgres:` block to deploy/dagster.yaml's
+    keeps its database."""
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
+    postgres_db = {"scheme": "postgresql+psycopg2", **{key: {"env": name} for key, name in zip(
+        ("hostname", "port", "username", "password", "db_name"), DAGSTER_PG_ENV, strict=True)}}
+    before = home_with(tmp_path / "before", {"storage": {"postgres": {"postgres_db": postgres_db}},
+                                             "telemetry": {"enabled": False}})
+    _reads_on(before, deploy_home(tmp_path), event_log.BatchingPostgresEventLogStorage)
