@@ -86,3 +86,16 @@ def test_only_suites_judged_row_by_row_are_batched(suite_dir):
     assert _batch_plan(aggregate, frame) is None
     two_keys = [*SUITE["expectations"], {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "code"}}]
     assert _batch_plan(two_keys, frame) is None  # no column shared by both uniqueness rules
+
+
+def test_gx_does_not_fingerprint_the_frames_it_validates():
+    """GX hashes every row of a batch under 1 GB only for its batch markers; the runner turns that off
+    (expectations/runner.py, `_no_batch_fingerprint`). Fails when a GX upgrade renames the setting."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    from expectations.runner import _batch_definition
+
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": _frame()})
+    assert "pandas_data_fingerprint" not in batch.batch_markers
+    assert pandas_execution_engine.HASH_THRESHOLD == 0
+    assert batch.batch_markers  # GX still writes its markers (the time of the batch), just no fingerprint
