@@ -110,8 +110,9 @@ def _no_batch_fingerprint() -> None:
     """GX fingerprints every pandas batch under 1 GB (`HASH_THRESHOLD`): an md5 over pandas' hash of
     every row and column, kept only in the batch markers of the result, which this runner never
     reads. For the national lettings (0.9 M rows) that was a third of stg_toewijzingen's suite
-    (15.6 -> 10.8 s), and with batches (`_run_in_batches`) every batch is under the threshold. GX has no setting for it, so
-    the threshold goes to 0; tests/test_expectations_runner.py holds that GX still reads it."""
+    (15.6 -> 10.8 s), and with batches (`_run_in_batches`) every batch is under the threshold. GX
+    has no setting for it, so the threshold goes to 0; tests/test_validation_batches.py fails when
+    GX no longer reads it."""
     from great_expectations.execution_engine import pandas_execution_engine
 
     pandas_execution_engine.HASH_THRESHOLD = 0

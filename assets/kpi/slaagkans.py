@@ -283,8 +283,8 @@ def add_breakdown_columns(outcomes: pd.DataFrame, bands: pd.DataFrame) -> pd.Dat
 
 def _aggregate(outcomes: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Numerator and denominator of every definition per period and `by`, from ONE grouping: working
-    out the groups of ~5 million national seeker periods is the cost, not the sums (three groupings,
-    one per definition, took three times as long).
+    out the groups of ~5 million national seeker periods is the cost, not the sums, and a grouping per
+    definition worked them out three times (compute_slaagkans 32.5 -> 21.8 s nationally).
 
     The local definition counts a period only when every seeker in it has a known local response
     count. Every row falls in exactly one group (dropna=False) and a group in one period, so a period
