@@ -81,9 +81,10 @@ def _instance(storage: str, postgres_url: str | None, batching_storage: bool) ->
 
     with tempfile.TemporaryDirectory(prefix="bench-bookkeeping-") as home:
         if storage == "sqlite":
-            overrides = {"event_log_storage": {"module": STORAGE_MODULE, "class": "BatchingSqliteEventLogStorage",
-                                               "config": {"base_dir": str(Path(home, "history", "runs"))}}}
-            with dg.instance_for_test(temp_dir=home, overrides=overrides if batching_storage else None) as instance:
+            from pipelines.event_log import local_instance_yaml  # make run's and bench_nightly's instance
+
+            overrides = json.loads(local_instance_yaml(Path(home))) if batching_storage else None
+            with dg.instance_for_test(temp_dir=home, overrides=overrides) as instance:
                 yield instance
             return
         import sqlalchemy as sa
