@@ -30,6 +30,16 @@ def home_with(home: Path, config: dict[str, Any]) -> Path:
     return home
 
 
+def local_home(home: Path, storage: Path | None = None) -> Path:
+    """A DAGSTER_HOME holding `make run`'s instance config (pipelines.event_log.local_instance_yaml),
+    its storage in `storage` (default: this home)."""
+    from pipelines.event_log import local_instance_yaml
+
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text(local_instance_yaml(storage or home), encoding="utf-8")
+    return home
+
+
 def placeholder_pg_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """DAGSTER_PG_* set to values that pass the config schema, for tests that never connect."""
     for name in DAGSTER_PG_ENV:

@@ -3,6 +3,7 @@ the same events of every run, the same materialized and failed partitions, the s
 index records; they only write a batch of them at once. And they do write it at once: Dagster's
 per-event `store_event` is not called for the batched events."""
 
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 from assets.partitions import range_tags
 from pipelines import event_log
-from tests.dagster_instances import DAGSTER_PG_ENV, NullIOManager, deploy_home, home_with
+from tests.dagster_instances import DAGSTER_PG_ENV, NullIOManager, deploy_home, home_with, local_home
 from warehouse import testing as scratch
 
 GEMEENTEN = ["GM0392", "GM0394", "GM0397"]
@@ -128,11 +129,8 @@ def _compare_storages(own_home: Path, project_home: Path, project_storage: type)
 @pytest.mark.parametrize(("batch_size", "planned_one_by_one"), [(event_log.EVENT_BATCH_SIZE, 0), ("5", 2)])
 def test_sqlite_storage_records_what_dagsters_own_records(tmp_path, monkeypatch, batch_size, planned_one_by_one):
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
-    home = tmp_path / "project"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
-    own, project = _compare_storages(home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}}), home,
-                                     event_log.BatchingSqliteEventLogStorage)
+    own, project = _compare_storages(home_with(tmp_path / "dagster", {"telemetry": {"enabled": False}}),
+                                     local_home(tmp_path / "project"), event_log.BatchingSqliteEventLogStorage)
     assert (own[PLANNED.value], own[MATERIALIZATION.value]) == (14, 11)
     assert (project[PLANNED.value], project[MATERIALIZATION.value]) == (planned_one_by_one, 2)
 
@@ -152,18 +150,16 @@ def test_a_home_made_with_dagsters_sqlite_storage_reads_on_with_the_project_s(tm
     """`make run`'s and the benchmark's older dagster_home: the same folders and tables."""
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.EVENT_BATCH_SIZE)
     home = home_with(tmp_path / "home", {"telemetry": {"enabled": False}})
-    (tmp_path / "after").mkdir()
-    (tmp_path / "after" / "dagster.yaml").write_text(event_log.local_instance_yaml(home), encoding="utf-8")
-    _reads_on(home, tmp_path / "after", event_log.BatchingSqliteEventLogStorage)
+    _reads_on(home, local_home(tmp_path / "after", storage=home), event_log.BatchingSqliteEventLogStorage)
 
 
 def test_the_storages_turn_event_batching_on_unless_the_deployment_set_it(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     event_log.BatchingSqliteEventLogStorage(str(tmp_path / "a")).dispose()
-    assert event_log.os.environ["DAGSTER_EVENT_BATCH_SIZE"] == event_log.EVENT_BATCH_SIZE
+    assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == event_log.EVENT_BATCH_SIZE
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
     event_log.BatchingSqliteEventLogStorage(str(tmp_path / "b")).dispose()
-    assert event_log.os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "0"
+    assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "0"
 
 
 @pytest.mark.postgres
